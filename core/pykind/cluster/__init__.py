@@ -1,0 +1,1 @@
+"""Cluster lifecycle: the create pipeline, delete, and the embedding API."""

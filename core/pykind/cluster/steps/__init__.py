@@ -1,0 +1,1 @@
+"""Built-in create steps, registered as a plugin through ``pykind_create_steps``."""

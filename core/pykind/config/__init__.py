@@ -1,0 +1,1 @@
+"""Cluster configuration: upstream's v1alpha4 models and loading."""

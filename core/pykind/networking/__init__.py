@@ -1,0 +1,1 @@
+"""Networking: the default CNI (kindnet) and helpers for the cluster network."""

@@ -1,0 +1,1 @@
+"""The node runtime: the provider protocol and what providers return."""

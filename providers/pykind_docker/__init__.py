@@ -1,0 +1,1 @@
+"""The docker node provider for pykind."""

@@ -1,0 +1,1 @@
+"""The podman node provider for pykind."""
