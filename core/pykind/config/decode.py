@@ -109,7 +109,7 @@ def _describe(node: Node) -> str:
     if node.tag == NULL_TAG:
         return "nothing (null)"
     if node.tag in (BOOL_TAG, INT_TAG, FLOAT_TAG):
-        return show(node.value)
+        return node.value if len(node.value) <= 40 else node.value[:39] + "…"
     if isinstance(node, ScalarNode) and node.style in ("'", '"'):
         return f"the string {show(node.value)}"
     return show(node.value)

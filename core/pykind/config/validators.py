@@ -63,7 +63,7 @@ def check_hostname(hostname: str, cluster: str) -> None:
     """A node hostname derived from the cluster name must be a valid hostname."""
     if len(hostname) > MAX_HOSTNAME_LENGTH:
         raise ValueError(
-            f"cluster name {show(cluster)} is too long: node hostname {show(hostname)} has "
+            f"cluster name {show(cluster)} is too long: node hostname {show(hostname, 90)} has "
             f"{len(hostname)} characters (at most {MAX_HOSTNAME_LENGTH})"
         )
     for label in hostname.split("."):
