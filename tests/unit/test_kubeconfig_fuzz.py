@@ -17,7 +17,7 @@ from pykind.kubeconfig import build_entries, remove_cluster, write_cluster
 from pykind.kubeconfig.model import merge_entries, remove_entries
 
 FUZZ = settings(
-    max_examples=250,
+    max_examples=150,  # each example writes (and fsyncs) real files
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
