@@ -429,6 +429,8 @@ _text = st.one_of(
             "kind: ClusterConfiguration\napiServer:\n  certSANs: [{a: 1}]\n",
             "kind: ClusterConfiguration\napiServer:\n  extraArgs: [{name: 1}, 3, {value: x}]\n",
             "kind: ClusterConfiguration\n!!binary aGk=: x\n",
+            "kind: ClusterConfiguration\na: &x [*x]\n",
+            "kind: ClusterConfiguration\n? [a, b]\n: c\n",
         ]
     ),
 )
@@ -460,3 +462,20 @@ def test_arbitrary_patches_only_raise_config_errors(
         return
     assert all(isinstance(w, str) for w in rendered.warnings)
     yaml.safe_load_all(rendered.text)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "kind: ClusterConfiguration\na: &x [*x]\n",
+        "kind: ClusterConfiguration\n? [a, b]\n: c\n",
+        "kind: ClusterConfiguration\n!!binary aGk=: x\n",
+        "kind: ClusterConfiguration\na: .inf\n",
+        "kind: ClusterConfiguration\napiVersion: 5\n",
+        "\t",
+    ],
+)
+def test_odd_yaml_in_patches_is_a_patch_error(raw: str) -> None:
+    cfg = ClusterConfig.model_validate({"kubeadmConfigPatches": [raw]})
+    with pytest.raises(PatchError, match=r"kubeadmConfigPatches\[0\]"):
+        node_kubeadm_config(cfg, cfg.nodes[0], facts())
