@@ -9,6 +9,7 @@ import pytest
 import tomlkit
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from pykind.containerd import patch_containerd_config
 from pykind.errors import ConfigError, PatchError
 from pykind.patches import json_merge_patch

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from pykind.config.models import ClusterConfig
 from pykind.errors import ConfigError, PatchError
 from pykind.kubeadm import DEFAULT_TOKEN, NodeFacts, check_patches_early, node_kubeadm_config

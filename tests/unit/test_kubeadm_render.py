@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from pykind.config.models import ClusterConfig
 from pykind.errors import ConfigError, ProviderError
 from pykind.kubeadm import (

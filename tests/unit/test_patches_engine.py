@@ -4,6 +4,7 @@ YAML compatibility layer and the merge helpers."""
 from __future__ import annotations
 
 import pytest
+
 from pykind.errors import PatchError
 from pykind.patches import (
     JSON6902Source,
