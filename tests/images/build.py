@@ -133,19 +133,22 @@ def _run(argv: list[str], what: str, timeout: float) -> None:
         )
 
 
-def build_image(engine: str, name: str, *, force: bool = False) -> str:
+def build_image(engine: str, name: str, *, force: bool = False, no_cache: bool = False) -> str:
     """Build ``tests/images/<name>/`` with ``engine`` unless already built; return its tag.
 
     The returned tag is ``pykind-test/<name>:<sha12>``; ``pykind-test/<name>:latest`` points
-    at the same image afterwards. Raises :class:`ImageBuildError` on failure.
+    at the same image afterwards. ``force`` rebuilds even when the tag exists; ``no_cache``
+    also bypasses the engine's layer cache. Raises :class:`ImageBuildError` on failure.
     """
     _check_engine(engine)
     folder = _image_dir(name)
     tag = image_tag(name)
     latest = f"{REPOSITORY}/{name}:latest"
     with FileLock(_lock_path(engine, name), timeout=BUILD_TIMEOUT_S + 60):
-        if force or not image_exists(engine, tag):
+        if force or no_cache or not image_exists(engine, tag):
             argv = [engine, "build", "--tag", tag, "--file", str(folder / "Dockerfile")]
+            if no_cache:
+                argv.append("--no-cache")
             if engine == "podman":
                 # docker format keeps STOPSIGNAL and friends exactly as written
                 argv += ["--format", "docker"]
@@ -166,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--engine", choices=ENGINES, required=True)
     parser.add_argument("--force", action="store_true", help="rebuild even if the tag exists")
+    parser.add_argument("--no-cache", action="store_true", help="rebuild without layer cache")
     parser.add_argument(
         "images", nargs="*", metavar="IMAGE", help=f"default: {' '.join(IMAGE_NAMES)}"
     )
@@ -174,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in names:
         start = time.monotonic()
         try:
-            tag = build_image(args.engine, name, force=args.force)
+            tag = build_image(args.engine, name, force=args.force, no_cache=args.no_cache)
         except ImageBuildError as exc:
             print(f"ERROR: {exc}", file=sys.stderr)
             return 1
