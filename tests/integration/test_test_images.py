@@ -212,7 +212,9 @@ def test_kubeadm_init_stand_in(node: NodeContainer) -> None:
         "kubectl", admin, "get", "nodes", "--selector=node-role.kubernetes.io/control-plane",
         "-o=jsonpath='{.items..status.conditions[-1:].status}'",
     )  # fmt: skip
-    assert ready.split() == ["True"]
+    assert ready == "'True'"  # like kubectl: text around {...} is kept
+    unlabeled = node.check("kubectl", admin, "label", "nodes", "--all", "pykind-test-")
+    assert unlabeled.strip() == f"node/{node.name} unlabeled"
     manifest = node.check("cat", "/kind/manifests/default-storage.yaml").encode()
     applied = node.check("kubectl", admin, "apply", "-f", "-", stdin=manifest)
     assert "storageclass.storage.k8s.io/standard created" in applied
