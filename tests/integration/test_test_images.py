@@ -136,6 +136,7 @@ def test_systemd_reaches_multi_user(node: NodeContainer) -> None:
     assert BOOT_LINE.search(node.logs())
     assert node.check("systemctl", "is-active", "multi-user.target").strip() == "active"
     assert node.check("cat", "/proc/1/comm").strip() == "systemd"
+    assert "containerd" in node.check("journalctl", "--no-pager", "-u", "containerd.service")
 
 
 def test_kind_layout(node: NodeContainer) -> None:
