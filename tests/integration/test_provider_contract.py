@@ -11,6 +11,7 @@ real Kubernetes cluster. Run both engines side by side with ``-n 2 --dist loadgr
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import ipaddress
@@ -220,8 +221,13 @@ def test_load_balancer_runs_with_upstream_flags(engine: EngineProvider, clusters
     assert attrs["Config"]["Hostname"] == lb
     ip, port = host_port(engine, lb, "6443/tcp")
     assert ip == "127.0.0.1"
+
     # haproxy accepts connections on the published API server port
-    eventually(lambda: socket.create_connection((ip, port), timeout=5).close() is None)
+    def connect() -> bool:
+        socket.create_connection((ip, port), timeout=5).close()
+        return True
+
+    eventually(connect)
 
 
 # ---------------------------------------------------------------- network
@@ -307,21 +313,35 @@ def test_port_mappings_are_reachable_from_the_host(
     cp = clusters.nodes(engine, clusters.main)[cp_name]
     for port in (8080, 8081):
         cp.run(
-            ["systemd-run", f"--unit=pykind-http-{port}", "python3", "-m", "http.server",
-             str(port), "--directory", "/mnt/rw"]
-        )  # fmt: skip
+            [
+                "systemd-run",
+                f"--unit=pykind-http-{port}",
+                "python3",
+                "-m",
+                "http.server",
+                str(port),
+                "--directory",
+                "/mnt/rw",
+            ]
+        )
     random_ip, random_port = host_port(engine, cp_name, "8080/tcp")
     fixed_ip, fixed_port = host_port(engine, cp_name, "8081/tcp")
     assert fixed_port == clusters.fixed_port
     assert random_port > 0
     for ip, port in ((random_ip, random_port), (fixed_ip, fixed_port)):
-        body = eventually(lambda ip=ip, port=port: _fetch(f"http://{ip}:{port}/hello.txt"))
-        assert body == HELLO
+        url = f"http://{ip}:{port}/hello.txt"
+        assert eventually(functools.partial(_fetch, url)) == HELLO
 
     cp.run(
-        ["systemd-run", "--unit=pykind-udp", "socat", "-u", "UDP-RECV:9090",
-         "OPEN:/tmp/udp.txt,creat,append"]
-    )  # fmt: skip
+        [
+            "systemd-run",
+            "--unit=pykind-udp",
+            "socat",
+            "-u",
+            "UDP-RECV:9090",
+            "OPEN:/tmp/udp.txt,creat,append",
+        ]
+    )
     udp_ip, udp_port = host_port(engine, cp_name, "9090/udp")
 
     def received() -> bool:
@@ -527,8 +547,11 @@ def test_image_id_pull_and_save(engine: EngineProvider, lb_image: str, broken_im
                 assert extracted is not None
                 manifest = json.loads(extracted.read())
     assert manifest is not None and len(manifest) == 2
-    tags = {t.split("/", 1)[-1] if t.startswith("localhost/") else t for m in manifest
-            for t in m.get("RepoTags") or ()}  # fmt: skip
+    tags = {
+        t.split("/", 1)[-1] if t.startswith("localhost/") else t
+        for m in manifest
+        for t in m.get("RepoTags") or ()
+    }
     assert {lb_image, broken_image} <= tags
     assert reader.largest_chunk <= 4 * MB
 
