@@ -13,12 +13,12 @@ from pykind.plugin.manager import PykindPluginManager
 from pykind.runtime.protocols import Node, NodeProvider
 
 
-def remove_kubeconfig_entries(name: str, kubeconfig: Path | str | None) -> bool:
-    """Remove ``kind-<name>`` from the kubeconfig chosen like ``create`` chooses it."""
+def remove_kubeconfig_entries(name: str, kubeconfig: Path | str | None) -> list[Path]:
+    """Remove ``kind-<name>`` from the kubeconfig files (``--kubeconfig``, else every file of
+    ``$KUBECONFIG``, else ``~/.kube/config``, as upstream); the files changed."""
     from pykind import kubeconfig as kc
 
-    target = kc.resolve_target(Path(kubeconfig) if kubeconfig is not None else None)
-    return bool(kc.remove_cluster(target, name))
+    return list(kc.remove_from_kubeconfigs(name, kubeconfig))
 
 
 def delete_cluster(

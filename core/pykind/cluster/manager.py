@@ -140,10 +140,10 @@ class ClusterManager:
             )
         return read_file(bootstrap_control_plane(nodes), ADMIN_CONF)
 
-    def _server(self, name: str, internal: bool) -> str:
-        if internal:
-            return f"https://{self.provider.api_server_internal_endpoint(name)}"
-        return f"https://{self.provider.api_server_endpoint(name)}"
+    def _endpoint(self, name: str, internal: bool) -> str | None:
+        """The API server ``host:port`` to put in a kubeconfig; None keeps kubeadm's own
+        (the address on the cluster network, as upstream's ``--internal``)."""
+        return None if internal else self.provider.api_server_endpoint(name)
 
     def kubeconfig(self, name: str = DEFAULT_CLUSTER_NAME, *, internal: bool = False) -> str:
         """The cluster's kubeconfig text (``kind get kubeconfig``); ``internal`` points at
@@ -151,7 +151,7 @@ class ClusterManager:
         from pykind import kubeconfig as kc
 
         admin = self._admin_conf(name)
-        return str(kc.cluster_kubeconfig_text(admin, name, self._server(name, internal)))
+        return str(kc.get_cluster_entries(admin, name, endpoint=self._endpoint(name, internal)))
 
     def export_kubeconfig(
         self,
@@ -164,8 +164,8 @@ class ClusterManager:
         from pykind import kubeconfig as kc
 
         admin = self._admin_conf(name)
-        target = kc.resolve_target(Path(kubeconfig) if kubeconfig is not None else None)
-        entries = kc.build_entries(admin, name, self._server(name, internal))
+        target = kc.resolve_target(kubeconfig)
+        entries = kc.build_entries(admin, name, endpoint=self._endpoint(name, internal))
         return Path(kc.write_cluster(target, entries))
 
     # ------------------------------------------------------------------ delegated
@@ -207,14 +207,12 @@ class ClusterManager:
     def _load(
         self, config: ClusterConfig | str | Path | None, *, name: str | None, image: str | None
     ) -> tuple[ClusterConfig, Path | None, list[str]]:
+        """Read/validate the config and apply the name and image overrides (the caller's
+        model is never modified)."""
+        from pykind.config.loader import load_config, prepare_config
+
         if isinstance(config, (str, Path)):
-            load_config = _delegate("pykind.config.loader", "load_config")
             loaded = load_config(config, name=name, image=image)
-            return loaded.config, loaded.config_dir, list(loaded.warnings)
-        cfg = (config or ClusterConfig()).model_copy(deep=True)
-        if name:
-            cfg.name = name
-        if image:
-            for node in cfg.nodes:
-                node.image = image
-        return cfg, None, []
+        else:
+            loaded = prepare_config(config, name=name, image=image)
+        return loaded.config, loaded.config_dir, list(loaded.warnings)

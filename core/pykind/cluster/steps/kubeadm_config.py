@@ -46,7 +46,7 @@ def join_token(ctx: StepContext) -> str:
     """The bootstrap token of this cluster, made once."""
     token = ctx.data.get(_TOKEN_KEY)
     if not isinstance(token, str):
-        from pykind.kubeadm.config import new_token
+        from pykind.kubeadm import new_token
 
         token = new_token()
         ctx.data[_TOKEN_KEY] = token
@@ -61,7 +61,7 @@ def _extra_patches(ctx: StepContext, cfg: NodeConfig) -> list[str]:
 def _write_node_config(
     ctx: StepContext, node: Node, *, bootstrap: str, endpoint: str, rootless: bool
 ) -> list[str]:
-    from pykind.kubeadm.config import NodeFacts, node_kubeadm_config
+    from pykind.kubeadm import NodeFacts, node_kubeadm_config
 
     cfg = node_config(ctx, node)
     ipv4, ipv6 = node.ip()

@@ -8,11 +8,11 @@ from pykind.cluster.nodes import (
     ADMIN_CONF,
     KUBECTL_ADMIN,
     bootstrap_control_plane,
-    copy_node_to_node,
     kube_version,
     parse_version,
     read_file,
     secondary_control_planes,
+    write_file,
 )
 from pykind.config.models import ClusterConfig, ProxyMode
 from pykind.plugin.types import CreateStep, Phase
@@ -75,9 +75,12 @@ def run(ctx: StepContext) -> None:
         nodes = ctx.nodes()
         node = bootstrap_control_plane(nodes)
         node.run(init_argv(ctx.config))
-        for other in secondary_control_planes(nodes):
-            for path in SHARED_CONTROL_PLANE_FILES:
-                copy_node_to_node(node, other, path)
+        others = secondary_control_planes(nodes)
+        if others:
+            shared = {path: node.run(["cat", path]).stdout for path in SHARED_CONTROL_PLANE_FILES}
+            for other in others:
+                for path, data in shared.items():
+                    write_file(other, path, data)
         ctx.data[ADMIN_CONF_KEY] = read_file(node, ADMIN_CONF)
         if len(nodes) == 1:
             _make_schedulable(node)

@@ -24,9 +24,9 @@ def run(ctx: StepContext) -> None:
     from pykind import kubeconfig
 
     name = ctx.config.name
-    server = f"https://{ctx.provider.api_server_endpoint(name)}"
+    endpoint = ctx.provider.api_server_endpoint(name)
     target = kubeconfig.resolve_target(ctx.kubeconfig)
-    entries = kubeconfig.build_entries(admin_conf(ctx), name, server)
+    entries = kubeconfig.build_entries(admin_conf(ctx), name, endpoint=endpoint)
     ctx.data[PATH_KEY] = kubeconfig.write_cluster(target, entries)
     ctx.data[NOTE_KEY] = target.note
 
