@@ -117,7 +117,7 @@ def test_single_node_cluster_runs_every_step_and_reports_upstream_status(
     started = [msg for kind, msg in status.events if kind == "start"]
     assert started == [
         "Ensuring node image (kindest/node:v1.36.1) 🖼",
-        "Preparing nodes 📦",
+        "Preparing nodes 📦 ",
         "Writing configuration 📜",
         "Starting control-plane 🕹️",
         "Installing CNI 🔌",
@@ -148,7 +148,7 @@ def test_ha_cluster_status_lines_include_load_balancer_and_joins(
     started = [msg for kind, msg in status.events if kind == "start"]
     assert started == [
         "Ensuring node image (kindest/node:v1.36.1) 🖼",
-        "Preparing nodes 📦 📦 📦 📦 📦 📦",
+        "Preparing nodes 📦 📦 📦 📦 📦 📦 ",
         "Configuring the external load balancer ⚖️",
         "Writing configuration 📜",
         "Starting control-plane 🕹️",

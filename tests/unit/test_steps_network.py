@@ -135,7 +135,7 @@ def test_provision_plans_upstream_names_and_tells_the_provider_the_lb_flavour(
     assert [n.name for n in ctx.nodes()] == [
         s.name for s in sorted(plan.nodes, key=lambda s: s.name)
     ]
-    assert ctx.status.events[0] == ("start", "Preparing nodes 📦 📦 📦")
+    assert ctx.status.events[0] == ("start", "Preparing nodes 📦 📦 📦 ")
 
 
 # ---------------------------------------------------------------- loadbalancer
