@@ -179,6 +179,24 @@ def test_haproxy_load_balancer_is_reloaded_with_hup(
     assert argvs.index(("cp", "/dev/stdin", haproxy.CONFIG_PATH)) < len(argvs) - 1
 
 
+def test_haproxy_maxconn_follows_the_load_balancer_file_limit(
+    plugin_manager: PykindPluginManager,
+    fake_provider: FakeProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYKIND_LOADBALANCER", "haproxy")
+    ctx = provisioned(plugin_manager, fake_provider, cluster("fd", control_planes=2))
+    lb = fake_provider.node("fd-external-load-balancer")
+    assert "maxconn 100000" in _configured(ctx, lb)
+    lb.files["/proc/1/limits"] = b"Max open files            1024                 20000   files\n"
+    assert "maxconn 9950" in _configured(ctx, lb)
+
+
+def _configured(ctx: StepContext, lb: FakeNode) -> str:
+    loadbalancer.run(ctx)
+    return lb.text(haproxy.CONFIG_PATH)
+
+
 def test_ipv6_clusters_balance_over_ipv6_addresses(
     plugin_manager: PykindPluginManager,
     fake_provider: FakeProvider,
