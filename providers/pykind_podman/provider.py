@@ -25,7 +25,6 @@ from pykind.runtime.engine import ContainerRequest, EngineProvider
 from pykind.runtime.engine_exec import CHUNK
 from pykind.runtime.engine_net import ula_subnet
 from pykind.runtime.protocols import ProviderInfo
-
 from pykind_podman.endpoint import default_endpoint
 
 #: Seconds an SDK request may take.
@@ -145,7 +144,8 @@ class PodmanProvider(EngineProvider):
 
     # ------------------------------------------------------------ network (upstream rules)
     def _create_network(self, name: str, ipv6_subnet: str | None) -> None:
-        kwargs: dict[str, Any] = {"driver": "bridge"}
+        # the podman CLI enables DNS on new networks by default; the API does not
+        kwargs: dict[str, Any] = {"driver": "bridge", "dns_enabled": True}
         if ipv6_subnet:
             kwargs.update(enable_ipv6=True, subnets=[{"subnet": ipv6_subnet}])
         self.client.networks.create(name, **kwargs)
