@@ -121,6 +121,24 @@ def _findings(
     return mismatches, []
 
 
+def _null_path(value: Any, path: str = "") -> str | None:
+    """The JSON pointer of the first null in ``value`` (TOML has no null), or None."""
+    if value is None:
+        return path or "/"
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        found = _null_path(item, f"{path}/{key}")
+        if found is not None:
+            return found
+    return None
+
+
 def _sync(container: MutableMapping[str, Any], want: dict[str, Any]) -> None:
     """Edit a tomlkit container in place until it holds ``want``, keeping what is unchanged."""
     for key in [k for k in container if k not in want]:
@@ -204,6 +222,11 @@ def patch_containerd_config(
             raise apply_error(f"{label} failed: {err}", label=label) from None
         if not isinstance(patched, dict):
             raise apply_error(f"{label} replaced the whole config with a non-table", label=label)
+        null_at = _null_path(patched)
+        if null_at is not None:
+            raise apply_error(
+                f"{label} leaves null at {null_at}, which TOML cannot hold", label=label
+            )
         found, notes = _findings(label, current, patched, version)
         mismatches += found
         warnings += found + notes

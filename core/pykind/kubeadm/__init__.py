@@ -17,9 +17,13 @@ from pykind.kubeadm.early import check_patches_early
 from pykind.kubeadm.version import kubeadm_api_version, parse_version, version_from_image
 from pykind.patches.types import Rendered
 
+#: Where each node's kubeadm config is written (``kubeadm init|join --config``).
+KUBEADM_CONFIG_PATH = "/kind/kubeadm.conf"
+
 __all__ = [
     "API_SERVER_INTERNAL_PORT",
     "DEFAULT_TOKEN",
+    "KUBEADM_CONFIG_PATH",
     "NodeFacts",
     "Rendered",
     "check_patches_early",

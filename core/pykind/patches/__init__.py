@@ -11,7 +11,9 @@ from pykind.patches.kube import (
     Unmatched,
     apply_patches,
     describe_documents,
+    kube_yaml,
     matches,
+    parse_resources,
     unmatched_message,
 )
 from pykind.patches.merge import json_merge_patch, kubeadm_merge
@@ -28,7 +30,9 @@ __all__ = [
     "apply_patches",
     "describe_documents",
     "json_merge_patch",
+    "kube_yaml",
     "kubeadm_merge",
     "matches",
+    "parse_resources",
     "unmatched_message",
 ]

@@ -336,7 +336,16 @@ def _json6902_hint(jp: _JSONPatch, resources: Sequence[Resource]) -> str:
     try:
         apply_json6902(jp.patch, candidate.doc)
     except ValueError as err:
-        return f"Retargeting it to {new} is not enough: there it fails with: {err}."
+        hint = f"Retargeting it to {new} is not enough: there it fails with: {err}."
+        paths = [str(op.get("path", "")) for op in jp.patch.patch if isinstance(op, dict)]
+        if new.endswith("v1beta4") and any(
+            f"/{key}/" in path for path in paths for key in _EXTRA_ARGS_KEYS
+        ):
+            hint += (
+                f" In {new}, extraArgs and kubeletExtraArgs are lists of {{name, value}} "
+                'pairs: add to ".../extraArgs/-" a value like {"name": "v", "value": "4"}.'
+            )
+        return hint
     return f"Retarget it to {new}: it applies cleanly."
 
 
@@ -351,3 +360,32 @@ def _dropped_message(mp: _MergeDoc, r: Resource, paths: list[str]) -> str:
 
 def _one_line(value: object) -> str:
     return " ".join(str(value).split())
+
+
+def parse_resources(stream: str) -> list[Resource]:
+    """Split and parse a YAML stream of Kubernetes-style documents (empty documents dropped)."""
+    resources: list[Resource] = []
+    for raw in yamlcompat.split_documents(stream):
+        try:
+            doc = yamlcompat.load(raw)
+        except (yaml.YAMLError, yamlcompat.YAMLDataError) as err:
+            raise patch_error(f"document to patch is not valid YAML: {_one_line(err)}") from None
+        if doc is None:
+            continue
+        if not isinstance(doc, dict):
+            raise patch_error(f"document to patch is not a mapping: {_one_line(raw)[:60]!r}")
+        resources.append(Resource.from_doc(doc))
+    return resources
+
+
+def kube_yaml(
+    stream: str,
+    merges: Sequence[MergePatchSource],
+    json6902: Sequence[JSON6902Source],
+) -> tuple[str, PatchReport]:
+    """Upstream's ``patch.KubeYAML`` on text: patch a YAML stream, return it re-encoded (sorted
+    keys, no comments, ``---`` between documents) with the report of unmatched patches."""
+    resources = parse_resources(stream)
+    report = apply_patches(resources, merges, json6902)
+    text = "---\n".join(yamlcompat.dump(r.doc) for r in resources)
+    return text, report

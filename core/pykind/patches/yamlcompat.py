@@ -197,11 +197,21 @@ def _number_text(value: int | float) -> str:
 
 
 def to_json_compatible(value: Any) -> Any:
-    """Convert loaded YAML to what a JSON round trip leaves: string keys, whole floats as ints."""
-    if isinstance(value, dict):
-        return {_json_key(k): to_json_compatible(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_json_compatible(v) for v in value]
+    """Convert loaded YAML to what a JSON round trip leaves: string keys, whole floats as ints.
+
+    Raises :class:`YAMLDataError` for values JSON cannot hold (including self-references).
+    """
+    return _jsonable(value, frozenset())
+
+
+def _jsonable(value: Any, parents: frozenset[int]) -> Any:
+    if isinstance(value, (dict, list)):
+        if id(value) in parents:
+            raise YAMLDataError("a value that contains itself (recursive alias) has no JSON form")
+        inner = parents | {id(value)}
+        if isinstance(value, dict):
+            return {_json_key(k): _jsonable(v, inner) for k, v in value.items()}
+        return [_jsonable(v, inner) for v in value]
     if value is None or isinstance(value, (bool, str, int)):
         return value
     if isinstance(value, float):
