@@ -3,15 +3,16 @@ points, and ``kind(...)`` which runs the CLI in-process with click's CliRunner."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from cli_fakes import FakeManager, FakeProvidersPlugin, World
 from click.testing import CliRunner, Result
+
 from pykind.cli import state as state_module
 from pykind.cli.app import build_cli
 from pykind.plugin.manager import PykindPluginManager, create_plugin_manager
+from tests.cli.fakes import FakeManager, FakeProvidersPlugin, Kind, World
 
 
 @pytest.fixture
@@ -48,9 +49,6 @@ def extra_plugins(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
     monkeypatch.setattr(state_module, "load_plugin_manager", load)
     return plugins
-
-
-Kind = Callable[..., Result]
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ import sys
 import time
 from typing import Any
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from cli_fakes import FakeManager, FakeProvidersPlugin, World
 from pykind.cli import main
 from pykind.cli import state as state_module
 from pykind.plugin.manager import create_plugin_manager
 from pykind.status import step
+from tests.cli.fakes import FakeManager, FakeProvidersPlugin, World
 
 the_world = World()
 for cluster in filter(None, os.environ.get("FAKE_CLUSTERS", "").split(",")):

@@ -8,13 +8,13 @@ import types
 from collections.abc import Iterator
 from typing import Any
 
-import pykind
 import pytest
-from cli_fakes import World
-from conftest import Kind
 from pydantic import BaseModel, ConfigDict, Field
+
+import pykind
 from pykind.errors import AddonError
 from pykind.plugin.types import AddonSpec
+from tests.cli.fakes import Kind, World
 
 
 class HelloOptions(BaseModel):

@@ -8,8 +8,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from cli_fakes import World
-from conftest import Kind
+
+from tests.cli.fakes import Kind, World
 
 
 def only_call(world: World, method: str) -> tuple[tuple[object, ...], dict[str, object]]:

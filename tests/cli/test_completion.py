@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from conftest import Kind
+
 from pykind.cli.app import build_cli
+from tests.cli.fakes import Kind
 
 
 @pytest.mark.parametrize(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from cli_fakes import FakeManager, World
-from conftest import Kind
+
 from pykind.errors import (
     ConfigError,
     NodeCommandError,
     ProviderUnavailableError,
     StepError,
 )
+from tests.cli.fakes import FakeManager, Kind, World
 
 
 @pytest.mark.parametrize(

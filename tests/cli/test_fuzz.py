@@ -6,13 +6,13 @@ import sys
 import types
 from pathlib import Path
 
-import pykind.cli.commands.export as export_module
 import pytest
-from cli_fakes import World
-from conftest import Kind
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import pykind.cli.commands.export as export_module
 from pykind.errors import ConfigError
+from tests.cli.fakes import Kind, World
 
 COMMANDS = [
     [],

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Kind
+
+from tests.cli.fakes import Kind
 
 # (argv, flags its help must list)
 COMMANDS = [

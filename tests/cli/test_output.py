@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
-from cli_fakes import World
-from conftest import FakeProvidersPlugin, Kind
+
 from pykind.cli.commands.create import SALUTATIONS
+from tests.cli.fakes import FakeProvidersPlugin, Kind, World
 
 
 # ---------------------------------------------------------------- create
@@ -70,7 +70,7 @@ def test_create_result_warnings_printed(kind: Kind, world: World) -> None:
 
 def test_create_warnings_shown_by_status_not_repeated(kind: Kind, world: World) -> None:
     """ctx.warn() already showed it through status.info: CreateResult.warnings repeats it."""
-    from cli_fakes import FakeManager
+    from tests.cli.fakes import FakeManager
 
     world.create_result = {"warnings": ("shown during the run",)}
     base = FakeManager.create
@@ -123,8 +123,8 @@ def test_delete_absent_cluster_succeeds_quietly(kind: Kind, world: World) -> Non
 
 
 def test_delete_clusters_output_and_partial_failure(kind: Kind, world: World) -> None:
-    from cli_fakes import FakeManager
     from pykind.errors import ProviderError
+    from tests.cli.fakes import FakeManager
 
     world.add_cluster("a")
     world.add_cluster("b")
@@ -239,7 +239,7 @@ def test_version(kind: Kind) -> None:
 
 # ---------------------------------------------------------------- logging
 def test_verbosity_enables_debug_logging(kind: Kind, world: World) -> None:
-    from cli_fakes import FakeManager
+    from tests.cli.fakes import FakeManager
 
     def list_clusters(self: FakeManager) -> list[str]:
         logging.getLogger("pykind.fake").debug("listing clusters now")
@@ -257,7 +257,7 @@ def test_verbosity_enables_debug_logging(kind: Kind, world: World) -> None:
 
 
 def test_warnings_logged_by_default_silenced_by_quiet(kind: Kind, world: World) -> None:
-    from cli_fakes import FakeManager
+    from tests.cli.fakes import FakeManager
 
     def list_clusters(self: FakeManager) -> list[str]:
         logging.getLogger("pykind.fake").warning("careful")

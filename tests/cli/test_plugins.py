@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 import click
-import pykind
 import pytest
-from cli_fakes import World
-from conftest import Kind
+
+import pykind
 from pykind.cli import state as state_module
+from tests.cli.fakes import Kind, World
 
 
 class HelloPlugin:

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+
 from pykind.cli.console import SPINNER_FRAMES, Console, is_smart_terminal
 from pykind.cli.status import LineStatus, QuietStatus, SpinnerStatus, make_status
 from pykind.status import Status, step

@@ -5,16 +5,21 @@ The CLI only needs the agreed ClusterManager surface; these fakes implement exac
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+
+from click.testing import Result
 
 import pykind
 from pykind.errors import ClusterNotFoundError, ProviderNotFoundError
 from pykind.plugin.types import NodeProviderSpec
 
 KNOWN_PROVIDERS = ("docker", "podman")
+
+#: ``kind(*argv, input=None, env=None) -> click Result`` (the ``kind`` fixture).
+Kind = Callable[..., Result]
 
 
 @dataclass(frozen=True)
