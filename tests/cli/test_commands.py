@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from pykind.errors import ConfigError
 from tests.cli.fakes import Kind, World
 
 
@@ -114,26 +115,48 @@ def test_create_name_precedence(kind: Kind, world: World, tmp_path: Path) -> Non
 def test_create_config_from_stdin(
     kind: Kind, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``--config -`` reads stdin and hands the raw bytes to the config loader."""
-    seen: list[bytes] = []
+    """``--config -`` reads stdin and hands the text to the config loader."""
+    seen: list[tuple[str, str]] = []
 
     class Config:
         name = "stdin-cluster"
 
-    def load_config(source: bytes) -> SimpleNamespace:
-        seen.append(source)
-        return SimpleNamespace(config=Config(), warnings=["something odd"])
+    def parse_config(text: str, *, source: str) -> SimpleNamespace:
+        seen.append((text, source))
+        return SimpleNamespace(config=Config(), warnings=("reported again by create",))
 
     loader = types.ModuleType("pykind.config.loader")
-    loader.load_config = load_config  # type: ignore[attr-defined]
+    loader.parse_config = parse_config  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "pykind.config.loader", loader)
     text = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n"
     result = kind("create", "cluster", "--config", "-", input=text)
     assert result.exit_code == 0, result.stderr
-    assert seen == [text.encode()]
+    assert seen == [(text, "<stdin>")]
     assert isinstance(only_call(world, "create")[1]["config"], Config)
     assert 'Creating cluster "stdin-cluster" ...' in result.stderr
-    assert "WARNING: something odd" in result.stderr
+    assert "reported again" not in result.stderr
+
+
+def test_create_config_from_stdin_invalid(
+    kind: Kind, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def parse_config(text: str, *, source: str) -> SimpleNamespace:
+        raise ConfigError("unknown field", field="nodes[0].rolez")
+
+    loader = types.ModuleType("pykind.config.loader")
+    loader.parse_config = parse_config  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pykind.config.loader", loader)
+    result = kind("create", "cluster", "--config", "-", input="nodes: [{rolez: x}]\n")
+    assert result.exit_code == 1
+    assert result.stderr == "ERROR: failed to create cluster: nodes[0].rolez: unknown field\n"
+    assert world.called("create") == []
+
+
+def test_create_cni_only_when_given(kind: Kind, world: World) -> None:
+    kind("create", "cluster")
+    assert "cni" not in only_call(world, "create")[1]
+    kind("create", "cluster", "--cni", "calico")
+    assert world.called("create")[-1][1]["cni"] == "calico"
 
 
 @pytest.mark.parametrize(

@@ -182,3 +182,12 @@ def test_quiet_still_reports_errors(kind: Kind, world: World) -> None:
     result = kind("-q", "get", "clusters")
     assert result.exit_code == 1
     assert result.stderr == "ERROR: down\n"
+
+
+def test_missing_feature_is_a_plain_error(kind: Kind, world: World) -> None:
+    world.fail["load_images"] = NotImplementedError(
+        "pykind.images.load_images is not available in this pykind"
+    )
+    result = kind("load", "docker-image", "nginx")
+    assert result.exit_code == 1
+    assert result.stderr == ("ERROR: pykind.images.load_images is not available in this pykind\n")

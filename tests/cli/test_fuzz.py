@@ -111,10 +111,10 @@ def fuzz_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Keep the fuzzed CLI away from the real config loader, temp dirs and engines."""
     loader = types.ModuleType("pykind.config.loader")
 
-    def load_config(source: bytes) -> object:
+    def parse_config(text: str, *, source: str) -> object:
         raise ConfigError("not a valid cluster config")
 
-    loader.load_config = load_config  # type: ignore[attr-defined]
+    loader.parse_config = parse_config  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "pykind.config.loader", loader)
     monkeypatch.setattr(export_module, "mkdtemp", lambda prefix="": str(tmp_path))
     monkeypatch.chdir(tmp_path)

@@ -21,6 +21,7 @@ COMMANDS = [
             "--kubeconfig",
             "--addon",
             "--strict-patches",
+            "--cni",
             "--provider",
             "--verbosity",
             "--quiet",

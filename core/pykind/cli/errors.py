@@ -103,7 +103,9 @@ def report(console: Console, error: BaseException, *, verbosity: int = 0) -> int
     if isinstance(error, click.ClickException):
         console.line(f"{red}: {error.format_message()}")
         return EXIT_ERROR
-    if isinstance(error, (PykindError, CommandError)):
+    if isinstance(error, NotImplementedError):  # a part of pykind that is not installed
+        console.line(f"{red}: {describe(error)}")
+    elif isinstance(error, (PykindError, CommandError)):
         console.line(f"{red}: {describe(error) if isinstance(error, PykindError) else error}")
         output = _command_output(error)
         if output is not None:

@@ -77,14 +77,14 @@ def _peek_config_name(path: Path) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
-def config_from_stdin(state: AppState, text: str) -> Any:
-    """``--config -``: parse the config read from stdin into a ClusterConfig."""
-    from pykind.config.loader import load_config
+def config_from_stdin(text: str) -> Any:
+    """``--config -``: the config read from stdin, parsed into a ClusterConfig.
 
-    loaded = load_config(text.encode("utf-8"))
-    for warning in getattr(loaded, "warnings", ()) or ():
-        state.warn(str(warning))
-    return loaded.config
+    Its warnings are not printed here: the library reports them again in CreateResult.
+    """
+    from pykind.config.loader import parse_config
+
+    return parse_config(text, source="<stdin>").config
 
 
 def _kubectl_reads(path: Path) -> bool:
@@ -137,6 +137,12 @@ def _kubectl_reads(path: Path) -> bool:
     is_flag=True,
     help="fail when a kubeadm or containerd config patch does not apply (default: warn)",
 )
+@click.option(
+    "--cni",
+    default=None,
+    metavar="NAME",
+    help="install this CNI instead of the default kindnet (plugins register CNIs)",
+)
 @provider_option
 @global_options
 def create_cluster(
@@ -148,6 +154,7 @@ def create_cluster(
     kubeconfig: str | None,
     addons: dict[str, Any],
     strict_patches: bool,
+    cni: str | None,
     provider: str | None,
 ) -> None:
     """Creates a local Kubernetes cluster
@@ -160,17 +167,18 @@ def create_cluster(
     display_name = name
     config_arg: Any = None
     manager = state.manager(provider)
-    if config == "-":
-        config_arg = config_from_stdin(state, sys.stdin.read())
-        display_name = display_name or getattr(config_arg, "name", None)
-    elif config:
-        config_arg = Path(config)
-        display_name = display_name or _peek_config_name(config_arg)
-    status = state.status
-    status.announce(f"Creating cluster {go_quote(display_name or DEFAULT_CLUSTER_NAME)} ...")
     from pykind.errors import PykindError
 
     try:
+        if config == "-":
+            config_arg = config_from_stdin(sys.stdin.read())
+            display_name = display_name or getattr(config_arg, "name", None)
+        elif config:
+            config_arg = Path(config)
+            display_name = display_name or _peek_config_name(config_arg)
+        status = state.status
+        status.announce(f"Creating cluster {go_quote(display_name or DEFAULT_CLUSTER_NAME)} ...")
+        extra: dict[str, Any] = {"cni": cni} if cni else {}
         result = manager.create(
             name,
             config=config_arg,
@@ -180,6 +188,7 @@ def create_cluster(
             kubeconfig=kubeconfig,
             addons=addons or None,
             strict_patches=strict_patches,
+            **extra,
         )
     except PykindError as exc:
         raise CommandError("failed to create cluster", exc) from exc
