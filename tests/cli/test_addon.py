@@ -41,13 +41,21 @@ def addons_api(monkeypatch: pytest.MonkeyPatch, extra_plugins: list[object]) -> 
     calls: list[Any] = []
     module = types.ModuleType("pykind.addons")
 
-    def install_addon(manager: Any, name: str, *, cluster: str, options: Any) -> None:
-        calls.append(("install", manager.provider_name, name, cluster, dict(options)))
+    def install_addon(
+        target: Any, cluster: str, name: str, options: Any = None, *, pm: Any, status: Any
+    ) -> list[str]:
+        calls.append(("install", target.provider_name, name, cluster, dict(options)))
+        assert pm is not None and status is not None
         if name == "broken":
             raise AddonError("the manifest did not apply")
+        status.info("WARNING: shown by the status")
+        return ["shown by the status", "only returned"]
 
-    def remove_addon(manager: Any, name: str, *, cluster: str) -> None:
-        calls.append(("remove", manager.provider_name, name, cluster))
+    def remove_addon(
+        target: Any, cluster: str, name: str, options: Any = None, *, pm: Any, status: Any
+    ) -> list[str]:
+        calls.append(("remove", target.provider_name, name, cluster, dict(options)))
+        return []
 
     module.install_addon = install_addon  # type: ignore[attr-defined]
     module.remove_addon = remove_addon  # type: ignore[attr-defined]
@@ -112,7 +120,11 @@ def test_addon_install(kind: Kind, world: World, addons_api: list[Any]) -> None:
     )
     assert result.exit_code == 0, result.stderr
     assert addons_api == [("install", "podman", "hello", "dev", {"port": "81", "greeting": "hi"})]
-    assert result.stderr == 'Add-on "hello" installed in cluster "dev".\n'
+    assert result.stderr.splitlines() == [
+        "WARNING: shown by the status",
+        "WARNING: only returned",
+        'Add-on "hello" installed in cluster "dev".',
+    ]
 
 
 def test_addon_install_failure(kind: Kind, world: World, addons_api: list[Any]) -> None:
@@ -132,5 +144,7 @@ def test_addon_install_bad_set(kind: Kind, world: World, addons_api: list[Any]) 
 def test_addon_remove(kind: Kind, world: World, addons_api: list[Any]) -> None:
     result = kind("addon", "remove", "hello", env={"KIND_CLUSTER_NAME": "envc"})
     assert result.exit_code == 0
-    assert addons_api == [("remove", None, "hello", "envc")]
+    assert addons_api == [("remove", None, "hello", "envc", {})]
+    kind("addon", "remove", "hello:http-port=81", "--set", "x-y=1")
+    assert addons_api[-1] == ("remove", None, "hello", "kind", {"http_port": "81", "x_y": "1"})
     assert result.stderr == 'Add-on "hello" removed from cluster "envc".\n'

@@ -159,10 +159,17 @@ def test_create_cni_only_when_given(kind: Kind, world: World) -> None:
     assert world.called("create")[-1][1]["cni"] == "calico"
 
 
+def test_create_addon_spec_normalised(kind: Kind, world: World) -> None:
+    kind("create", "cluster", "--addon", "Ingress-NGINX:http-port=80,extra=a=b")
+    assert only_call(world, "create")[1]["addons"] == {
+        "ingress-nginx": {"http_port": "80", "extra": "a=b"}
+    }
+
+
 @pytest.mark.parametrize(
     "spec",
-    ["", ":a=b", "x:novalue", "x:=v", "a:b=c,d"],
-    ids=["empty", "noname", "noeq", "nokey", "2nd"],
+    ["", ":a=b", "x:novalue", "x:=v", "a:b=c,d", "x:", "x:a=1,a=2"],
+    ids=["empty", "noname", "noeq", "nokey", "2nd", "nothing-after-colon", "twice"],
 )
 def test_create_bad_addon_spec(kind: Kind, world: World, spec: str) -> None:
     result = kind("create", "cluster", "--addon", spec)
@@ -320,7 +327,7 @@ def test_build_node_image(kind: Kind, world: World) -> None:
     assert only_call(world, "build_node_image") == (
         (),
         {
-            "source": "v1.36.1",
+            "kube_source": "v1.36.1",
             "build_type": "release",
             "image": "me/node:dev",
             "base_image": "me/base:1",
@@ -333,11 +340,8 @@ def test_build_node_image(kind: Kind, world: World) -> None:
 def test_build_node_image_defaults(kind: Kind, world: World) -> None:
     assert kind("build", "node-image").exit_code == 0
     assert only_call(world, "build_node_image")[1] == {
-        "source": None,
-        "build_type": None,
+        "kube_source": None,
         "image": "kindest/node:latest",
-        "base_image": None,
-        "arch": None,
     }
 
 

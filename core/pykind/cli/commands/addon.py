@@ -108,7 +108,7 @@ def _set_options(_: click.Context, __: click.Parameter, value: tuple[str, ...]) 
         key, sep, val = item.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"{item!r} is not key=value")
-        options[key.strip()] = val
+        options[key.strip().replace("-", "_")] = val
     return options
 
 
@@ -140,31 +140,56 @@ def addon_install(
     from pykind import addons as api
 
     try:
-        api.install_addon(manager, addon_name, cluster=cluster, options=options)
+        warnings = api.install_addon(
+            manager, cluster, addon_name, options, pm=state.plugin_manager(), status=state.status
+        )
     except PykindError as exc:
         raise CommandError(f"failed to install add-on {go_quote(addon_name)}", exc) from exc
-    state.status.flush()
+    _finish(state, warnings)
     state.info(f"Add-on {go_quote(addon_name)} installed in cluster {go_quote(cluster)}.")
 
 
+def _finish(state: AppState, warnings: Any) -> None:
+    """Flush the status and print warnings the status did not show already."""
+    state.status.flush()
+    shown = set(state.status.shown_infos)
+    for warning in warnings or ():
+        if warning not in shown and f"WARNING: {warning}" not in shown:
+            state.warn(str(warning))
+
+
 @addon.command("remove", context_settings=CONTEXT_SETTINGS)
-@click.argument("addon_name", metavar="NAME")
+@click.argument("addon_spec", metavar="NAME[:K=V,...]")
 @name_option()
+@click.option(
+    "--set",
+    "set_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=_set_options,
+    help="an option the add-on was installed with (repeatable)",
+)
 @provider_option
 @global_options
-def addon_remove(addon_name: str, name: str | None, provider: str | None) -> None:
-    """Removes an add-on from a cluster"""
+def addon_remove(
+    addon_spec: str, name: str | None, set_options: dict[str, str], provider: str | None
+) -> None:
+    """Removes an add-on from a cluster (give the options it was installed with)"""
     from pykind.errors import PykindError
 
     state = get_state()
     state.setup()
+    addon_name, options = parse_addon(addon_spec)
+    options.update(set_options)
     cluster = default_name(name)
     manager = state.manager(provider)
     from pykind import addons as api
 
     try:
-        api.remove_addon(manager, addon_name, cluster=cluster)
+        warnings = api.remove_addon(
+            manager, cluster, addon_name, options, pm=state.plugin_manager(), status=state.status
+        )
     except PykindError as exc:
         raise CommandError(f"failed to remove add-on {go_quote(addon_name)}", exc) from exc
-    state.status.flush()
+    _finish(state, warnings)
     state.info(f"Add-on {go_quote(addon_name)} removed from cluster {go_quote(cluster)}.")

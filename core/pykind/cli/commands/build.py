@@ -63,13 +63,12 @@ def build_node_image(
     state = get_state()
     state.setup()
     manager = state.manager(provider)
+    options = {"build_type": build_type, "base_image": base_image, "arch": arch}
     try:
         tag = manager.build_node_image(
-            source=kube_source,
-            build_type=build_type,
+            kube_source=kube_source,
             image=image,
-            base_image=base_image,
-            arch=arch,
+            **{key: value for key, value in options.items() if value is not None},
         )
     except PykindError as exc:
         raise CommandError("error building node image", exc) from exc

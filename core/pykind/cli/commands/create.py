@@ -38,19 +38,23 @@ def create() -> None:
 
 
 def parse_addon(spec: str) -> tuple[str, dict[str, str]]:
-    """``NAME[:key=value,...]`` -> (name, options). Raises click.BadParameter."""
-    name, _, rest = spec.partition(":")
-    name = name.strip()
+    """``NAME[:key=value,...]`` -> (name, options); ``-`` in keys means ``_``, a value may
+    contain ``=`` but not ``,``. Raises click.BadParameter."""
+    name, sep, rest = spec.partition(":")
+    name = name.strip().lower()
     if not name:
         raise click.BadParameter(f"{spec!r}: expected NAME[:key=value,...]")
+    if sep and not rest.strip():
+        raise click.BadParameter(f"{spec!r}: expected key=value after ':'")
     options: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in rest.split(","))):
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(
-                f"{spec!r}: option {item!r} of add-on {name!r} is not key=value"
-            )
-        options[key.strip()] = value.strip()
+    for item in (part.strip() for part in rest.split(",")) if sep else ():
+        key, eq, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not eq or not key:
+            raise click.BadParameter(f"{spec!r}: expected key=value, got {item!r}")
+        if key in options:
+            raise click.BadParameter(f"{spec!r}: option {key!r} given twice")
+        options[key] = value.strip()
     return name, options
 
 

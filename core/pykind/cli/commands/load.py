@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -15,21 +14,13 @@ from pykind.cli.options import (
     nodes_option,
     provider_option,
 )
-from pykind.cli.state import AppState, default_name, get_state
+from pykind.cli.state import default_name, get_state
 
 
 @click.group(cls=KindGroup, context_settings=CONTEXT_SETTINGS)
 @global_options
 def load() -> None:
     """Loads images into nodes"""
-
-
-def _report(state: AppState, report: Any) -> None:
-    """Print what a LoadReport says beyond what the status already showed."""
-    shown = set(state.status.shown_infos)
-    for line in getattr(report, "messages", ()) or ():
-        if line not in shown:
-            state.info(str(line))
 
 
 @load.command("docker-image", context_settings=CONTEXT_SETTINGS)
@@ -51,8 +42,7 @@ def load_docker_image(
         raise click.UsageError("a list of image names is required")
     images = tuple(dict.fromkeys(images))  # upstream drops duplicates
     manager = state.manager(provider)
-    report = manager.load_images(list(images), name=default_name(name), nodes=nodes or None)
-    _report(state, report)
+    manager.load_images(list(images), name=default_name(name), nodes=nodes or None)
 
 
 @load.command("image-archive", context_settings=CONTEXT_SETTINGS)
@@ -74,8 +64,7 @@ def load_image_archive(
         raise click.UsageError("name of image archive is required")
     manager = state.manager(provider)
     paths = [Path(a) for a in archives]
-    report = manager.load_archives(paths, name=default_name(name), nodes=nodes or None)
-    _report(state, report)
+    manager.load_archives(paths, name=default_name(name), nodes=nodes or None)
 
 
 @load.command("image", context_settings=CONTEXT_SETTINGS)
@@ -102,6 +91,6 @@ def load_image(
     archives = [Path(i) for i in images if Path(i).is_file()]
     names = [i for i in dict.fromkeys(images) if not Path(i).is_file()]
     if names:
-        _report(state, manager.load_images(names, name=cluster, nodes=nodes or None))
+        manager.load_images(names, name=cluster, nodes=nodes or None)
     if archives:
-        _report(state, manager.load_archives(archives, name=cluster, nodes=nodes or None))
+        manager.load_archives(archives, name=cluster, nodes=nodes or None)
