@@ -191,3 +191,19 @@ def test_missing_feature_is_a_plain_error(kind: Kind, world: World) -> None:
     result = kind("load", "docker-image", "nginx")
     assert result.exit_code == 1
     assert result.stderr == ("ERROR: pykind.images.load_images is not available in this pykind\n")
+
+
+def test_command_output_not_repeated(kind: Kind, world: World) -> None:
+    """A step error that already quotes the output (the pipeline does) is printed as is."""
+    cause = NodeCommandError(["kubeadm", "init"], 1, b"it broke\n")
+    error = StepError(
+        "kubeadm-init",
+        f'create step "kubeadm-init" failed: {cause}\n\nCommand Output: it broke',
+    )
+    error.__cause__ = cause
+    world.fail["create"] = error
+    result = kind("create", "cluster")
+    assert result.stderr.count("Command Output: it broke") == 1
+    assert result.stderr.startswith(
+        'ERROR: failed to create cluster: create step "kubeadm-init" failed: command'
+    )

@@ -47,8 +47,18 @@ def _show_version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
     ctx.exit(0)
 
 
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM, carried past click (which would print a blank line for it)."""
+
+
 class RootGroup(LazyGroup):
     """The root group; its :meth:`main` turns every failure into ``ERROR: ...`` + exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            raise Interrupted() from exc
 
     def main(
         self,
@@ -90,6 +100,8 @@ def run(
                 **extra,
             )
         return result if type(result) is int else errors.EXIT_OK
+    except Interrupted:
+        return _fail(state, KeyboardInterrupt())
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__, KeyboardInterrupt):
             return _fail(state, KeyboardInterrupt())

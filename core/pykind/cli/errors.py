@@ -106,9 +106,10 @@ def report(console: Console, error: BaseException, *, verbosity: int = 0) -> int
     if isinstance(error, NotImplementedError):  # a part of pykind that is not installed
         console.line(f"{red}: {describe(error)}")
     elif isinstance(error, (PykindError, CommandError)):
-        console.line(f"{red}: {describe(error) if isinstance(error, PykindError) else error}")
+        text = describe(error) if isinstance(error, PykindError) else str(error)
+        console.line(f"{red}: {text}")
         output = _command_output(error)
-        if output is not None:
+        if output is not None and "Command Output:" not in text:
             console.line("")
             console.line(f"{console.color('Command Output', '31')}: {output.rstrip()}")
     else:
