@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import click
@@ -20,6 +21,8 @@ class HelloPlugin:
         @click.argument("who", default="world")
         def hello(who: str) -> None:
             """Says hello (from a plugin)."""
+            logging.getLogger("pykind_hello").debug("about to greet")
+            logging.getLogger("pykind_hello").warning("greeting")
             click.echo(f"hello {who}")
 
 
@@ -29,6 +32,18 @@ def test_plugin_adds_command(kind: Kind, world: World, extra_plugins: list[objec
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "hello you\n"
     assert "Says hello" in kind("hello", "--help").stdout
+    assert result.stderr == "WARNING: greeting\n"
+
+
+def test_plugin_command_accepts_global_flags(
+    kind: Kind, world: World, extra_plugins: list[object]
+) -> None:
+    extra_plugins.append(("hello", HelloPlugin()))
+    quiet = kind("hello", "-q")
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "hello world\n", "")
+    verbose = kind("hello", "you", "-v", "1")
+    assert "DEBUG pykind_hello: about to greet" in verbose.stderr
+    assert "--verbosity" in kind("hello", "--help").stdout
 
 
 def test_disabled_plugin_adds_no_command(

@@ -118,9 +118,7 @@ def run(
 
 
 def _fail(state: AppState, error: BaseException) -> int:
-    if state._status is not None:
-        state._status.close()
-    state.get_console().stop_spinner()
+    state.fail_current_step()
     return errors.report(state.get_console(), error, verbosity=state.verbosity)
 
 

@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Mapping
 from typing import Any
 
 import click
+
+
+def adopt_plugin_command(command: click.Command) -> None:
+    """Give a command a plugin added the global flags (-v, -q, ...) every command accepts,
+    and apply them before it runs."""
+    from pykind.cli.options import global_params
+    from pykind.cli.state import get_state
+
+    have = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    for param in global_params():
+        if not have.intersection(getattr(param, "opts", ())):
+            command.params.append(param)
+    callback = command.callback
+    if callback is not None:
+
+        @functools.wraps(callback)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            get_state().setup()
+            return callback(*args, **kwargs)
+
+        command.callback = run
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            adopt_plugin_command(sub)
 
 
 class KindGroup(click.Group):
@@ -63,8 +88,11 @@ class LazyGroup(KindGroup):
         self._plugins_loaded = True
         from pykind.cli.state import get_state
 
+        before = set(self.commands)
         pm = get_state(ctx).plugin_manager()
         pm.hook.pykind_register_commands(cli=self)
+        for name in set(self.commands) - before:
+            adopt_plugin_command(self.commands[name])
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []

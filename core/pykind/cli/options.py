@@ -92,6 +92,16 @@ def global_options(f: F) -> F:
     return f
 
 
+def global_params() -> list[click.Parameter]:
+    """Fresh instances of the :func:`global_options` parameters."""
+
+    def template() -> None:
+        pass
+
+    decorated = global_options(template)
+    return list(reversed(getattr(decorated, "__click_params__", [])))
+
+
 provider_option = click.option(
     "--provider",
     default=None,

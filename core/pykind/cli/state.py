@@ -65,6 +65,7 @@ class AppState:
     _status: ConsoleStatus | None = None
     _handler: logging.Handler | None = None
     _saved_level: int = logging.WARNING
+    _configured: tuple[int, bool] | None = None
 
     # ------------------------------------------------------------------ setup / teardown
     def get_console(self) -> Console:
@@ -73,12 +74,19 @@ class AppState:
         return self.console
 
     def setup(self) -> None:
-        """Apply the global flags; called when a command starts running."""
-        if self._handler is not None:
+        """Apply the global flags to logging. Called when a command starts running and on
+        first use of the library objects; re-applies itself when the flags changed since."""
+        wanted = (self.verbosity, self.quiet)
+        if self._handler is not None and self._configured == wanted:
             return
-        console = self.get_console()
-        handler = _ConsoleHandler(console)
         root = logging.getLogger()
+        if self._handler is None:
+            self._handler = _ConsoleHandler(self.get_console())
+            self._saved_level = root.level
+            root.addHandler(self._handler)
+        handler = self._handler
+        for old in list(handler.filters):
+            handler.removeFilter(old)
         if self.verbosity >= 1:
             handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
             level = logging.DEBUG
@@ -89,42 +97,50 @@ class AppState:
             handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
             level = logging.CRITICAL + 1 if self.quiet else logging.WARNING
         handler.setLevel(level)
-        self._saved_level = root.level
-        root.setLevel(min(root.level or logging.WARNING, level))
-        root.addHandler(handler)
-        self._handler = handler
+        root.setLevel(min(self._saved_level or logging.WARNING, level))
+        self._configured = wanted
 
-    def close(self) -> None:
+    def fail_current_step(self) -> None:
+        """End a step left running as failed and stop the spinner (the command is failing)."""
         if self._status is not None:
             self._status.close()
+        if self.console is not None:
+            self.console.stop_spinner()
+
+    def close(self) -> None:
+        """Undo :meth:`setup` and stop the spinner (end of the invocation)."""
+        self.fail_current_step()
         if self._handler is not None:
             root = logging.getLogger()
             root.removeHandler(self._handler)
             root.setLevel(self._saved_level)
             self._handler = None
-        if self.console is not None:
-            self.console.close()
+            self._configured = None
 
     # ------------------------------------------------------------------ output helpers
     def info(self, message: str) -> None:
         """An informational line on stderr (upstream ``logger.V(0).Info``); silenced by -q."""
+        self.setup()
         if not self.quiet:
             self.get_console().line(message)
 
     def warn(self, message: str) -> None:
         """``WARNING: <message>`` on stderr; silenced by -q."""
+        self.setup()
         if not self.quiet:
             console = self.get_console()
             console.line(f"{console.color('WARNING', '33')}: {message}")
 
     @property
     def status(self) -> ConsoleStatus:
+        self.setup()
         if self._status is None:
             self._status = make_status(self.get_console(), quiet=self.quiet)
         return self._status
 
     # ------------------------------------------------------------------ library objects
     def plugin_manager(self) -> PykindPluginManager:
+        self.setup()
         if self._pm is None:
             self._pm = load_plugin_manager(list(self.disabled_plugins))
         return self._pm
