@@ -309,6 +309,21 @@ def test_load_image_unified(kind: Kind, world: World, tmp_path: Path) -> None:
     assert only_call(world, "load_archives") == (([archive],), {"name": "kind", "nodes": ["x"]})
 
 
+def test_load_image_prefers_library_unified_loader(kind: Kind, world: World) -> None:
+    from tests.cli.fakes import FakeManager
+
+    calls: list[object] = []
+
+    def load_any(self: FakeManager, refs: list[str], *, name: str, nodes: object) -> None:
+        calls.append((refs, name, nodes))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(FakeManager, "load_any", load_any, raising=False)
+        assert kind("load", "image", "a", "b.tar", "a", "-n", "dev").exit_code == 0
+    assert calls == [(["a", "b.tar"], "dev", None)]
+    assert world.called("load_images") == world.called("load_archives") == []
+
+
 def test_build_node_image(kind: Kind, world: World) -> None:
     result = kind(
         "build",

@@ -88,6 +88,10 @@ def load_image(
         raise click.UsageError("a list of images or image archives is required")
     manager = state.manager(provider)
     cluster = default_name(name)
+    load_any = getattr(manager, "load_any", None)
+    if callable(load_any):  # the library resolves each reference (other engines, files)
+        load_any(list(dict.fromkeys(images)), name=cluster, nodes=nodes or None)
+        return
     archives = [Path(i) for i in images if Path(i).is_file()]
     names = [i for i in dict.fromkeys(images) if not Path(i).is_file()]
     if names:
