@@ -61,11 +61,11 @@ class AppState:
     quiet: bool = False
     disabled_plugins: list[str] = field(default_factory=list)
     console: Console | None = None
-    _pm: PykindPluginManager | None = None
-    _status: ConsoleStatus | None = None
-    _handler: logging.Handler | None = None
-    _saved_level: int = logging.WARNING
-    _configured: tuple[int, bool] | None = None
+    _pm: PykindPluginManager | None = field(default=None, init=False, repr=False)
+    _status: ConsoleStatus | None = field(default=None, init=False, repr=False)
+    _handler: logging.Handler | None = field(default=None, init=False, repr=False)
+    _saved_level: int = field(default=logging.WARNING, init=False, repr=False)
+    _configured: tuple[int, bool] | None = field(default=None, init=False, repr=False)
 
     # ------------------------------------------------------------------ setup / teardown
     def get_console(self) -> Console:

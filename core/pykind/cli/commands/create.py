@@ -165,14 +165,14 @@ def create_cluster(
 
     Creates a local Kubernetes cluster using Docker or Podman container 'nodes'.
     """
+    from pykind.errors import PykindError
+
     state = get_state()
     state.setup()
     name = name or os.environ.get(CLUSTER_NAME_ENV) or None
-    display_name = name
+    display_name = name  # for the first line; the library applies config name and default
     config_arg: Any = None
     manager = state.manager(provider)
-    from pykind.errors import PykindError
-
     try:
         if config == "-":
             config_arg = config_from_stdin(sys.stdin.read())
