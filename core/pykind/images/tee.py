@@ -113,6 +113,8 @@ def fan_out(
     thread_name: str = "pykind-fan-out",
 ) -> FanOutResult[T]:
     """Stream ``source`` into every sink concurrently; wait for all of them to finish."""
+    if not sinks:
+        return FanOutResult(outcomes=())
     channels = [_Channel(depth) for _ in sinks]
     outcomes: list[SinkOutcome[T]] = [SinkOutcome() for _ in sinks]
 
