@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import pytest
+
 from pykind.errors import ClusterNotFoundError, ConfigError, ImageNotFoundError, NodeCommandError
 from pykind.images import node_store
 from pykind.images.archive import ArchiveError, inspect_archive

@@ -7,6 +7,7 @@ import tracemalloc
 from collections.abc import Iterator
 
 import pytest
+
 from pykind.images.tee import SourceError, fan_out
 
 CHUNK = 64 * 1024

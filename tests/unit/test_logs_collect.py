@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import pytest
+
 from pykind.errors import ClusterNotFoundError
 from pykind.logs.collect import SUMMARY_FILE, collect_logs, export_logs
 from pykind.logs.untar import extract
