@@ -164,6 +164,9 @@ def https_server(
         httpd.server_close()
 
 
+Server = tuple[str, list[str]]
+
+
 def test_url_is_downloaded_once_then_cached(
     tmp_path: Path, https_server: tuple[str, list[str]]
 ) -> None:
