@@ -35,6 +35,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ENGINES = ("docker", "podman")
 BIG_TAG = "pykind-test/load-big:100mb"
+INGEST = "/var/lib/containerd/io.containerd.content.v1.content/ingest"
 
 
 # ---------------------------------------------------------------- helpers shared by the
@@ -365,7 +366,7 @@ def test_corrupt_archive_is_refused_before_loading(
     _, provider, name = cluster
     bad = tmp_path / "corrupt.tar"
     bad.write_bytes(os.urandom(4096))
-    with pytest.raises(ArchiveError, match="corrupt.tar"):
+    with pytest.raises(ArchiveError, match=r"corrupt\.tar"):
         load_archives(provider, name, [bad])
 
 
@@ -379,7 +380,7 @@ def test_failing_node_is_named_and_the_others_load(
         [
             "sh",
             "-c",
-            "mount -t tmpfs -o ro,size=1m tmpfs /var/lib/containerd/io.containerd.content.v1.content/ingest",
+            f"mount -t tmpfs -o ro,size=1m tmpfs {INGEST}",
         ]
     )
     try:
@@ -393,6 +394,4 @@ def test_failing_node_is_named_and_the_others_load(
             if node.name != broken.name:
                 assert full_name(small_image) in node_refs(node)
     finally:
-        broken.run(
-            ["umount", "/var/lib/containerd/io.containerd.content.v1.content/ingest"], check=False
-        )
+        broken.run(["umount", INGEST], check=False)
