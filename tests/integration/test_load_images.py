@@ -253,9 +253,12 @@ def test_archive_with_several_images(
                 f.write(chunk)
         report = load_archives(provider, name, [archive])
         assert report.ok
+        # the archive's own names (podman writes local images as localhost/<name>)
+        names = [i.name for i in report.images]
+        assert len(names) == 2 and all(any(n.endswith(t) for n in names) for t in tags)
         for node in kube_nodes(provider, name):
             refs = node_refs(node)
-            assert all(full_name(t) in refs for t in tags), node.name
+            assert all(full_name(n) in refs for n in names), node.name
         # unified load: a path is an archive
         assert load_any(provider, name, [str(archive)]).ok
     finally:

@@ -162,8 +162,13 @@ def snapshotter(node: Node) -> str | None:
 
 
 def platform(node: Node) -> str:
-    """``linux/<arch>`` of the node's kernel."""
-    return "linux/" + oci_arch(node.run(["uname", "-m"]).text)
+    """``linux/<arch>`` of the node's kernel (the host's when the node does not say)."""
+    machine = node.run(["uname", "-m"], check=False).text.strip()
+    if not machine:
+        import platform as host
+
+        machine = host.machine()
+    return "linux/" + oci_arch(machine)
 
 
 def import_argv(*, snapshotter: str | None, platform: str | None) -> list[str]:
