@@ -118,8 +118,11 @@ def remove_image(engine: str, *tags: str) -> None:
 
 
 def node_refs(node: Node) -> set[str]:
-    out = node.run(["ctr", "--namespace=k8s.io", "images", "ls", "-q"]).text
-    return {line.strip() for line in out.splitlines() if line.strip()}
+    for _ in range(3):  # ctr always prints a header; retry output lost by the engine
+        out = node.run(["ctr", "--namespace=k8s.io", "images", "ls"]).text
+        if out.strip():
+            break
+    return {line.split()[0] for line in out.splitlines()[1:] if line.strip()}
 
 
 def kube_nodes(provider: NodeProvider, cluster: str) -> list[Node]:

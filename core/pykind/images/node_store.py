@@ -108,7 +108,12 @@ def _get_contents(node: Node, digests: Iterable[str]) -> dict[str, Any]:
 
 def list_images(node: Node) -> NodeImages:
     """The images in ``node``'s ``k8s.io`` namespace with their config digests."""
-    refs = parse_images_ls(node.run([*CTR, "images", "ls"]).text)
+    text = node.run([*CTR, "images", "ls"]).text
+    if not text.strip():
+        # ctr always prints a header: empty output was lost on the way (seen with podman
+        # exec under load); ask once more rather than report an empty store.
+        text = node.run([*CTR, "images", "ls"]).text
+    refs = parse_images_ls(text)
     docs = _get_contents(node, refs.values())
     children: dict[str, list[str]] = {}
     for digest, doc in docs.items():
