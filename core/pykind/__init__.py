@@ -10,8 +10,8 @@ The public API, imported lazily so that ``import pykind`` stays cheap::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+# No `typing` import at run time: `kind version` / `kind get clusters` start without it.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -50,6 +50,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from pykind.cluster.context import StepContext
     from pykind.cluster.manager import ClusterManager
     from pykind.config.loader import load_config
@@ -64,6 +66,8 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'pykind' has no attribute {name!r}")
+    import importlib
+
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

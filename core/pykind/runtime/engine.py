@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 import os
 import re
 import threading
@@ -33,6 +34,7 @@ from pykind.errors import (
     PykindError,
 )
 from pykind.runtime.engine_exec import exec_stream
+from pykind.runtime.engine_logs import follow_log_until
 from pykind.runtime.engine_net import free_port, join_host_port, network_lock
 from pykind.runtime.labels import CLUSTER_LABEL, ROLE_LABEL
 from pykind.runtime.protocols import (
@@ -46,6 +48,8 @@ from pykind.runtime.protocols import (
     Stdin,
 )
 from pykind.status import NULL_STATUS, Status, step
+
+log = logging.getLogger(__name__)
 
 #: The API server's port inside control-plane and load-balancer containers.
 API_SERVER_INTERNAL_PORT = 6443
@@ -540,6 +544,8 @@ class EngineProvider:
         check); fail early when the container stops. Raises ProviderError with the log tail."""
         timeout = self.boot_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
+        if self._follow_boot_log(name, deadline):
+            return
         while True:
             logs = self.container_logs(name)
             if BOOT_PATTERN.search(logs):
@@ -556,6 +562,16 @@ class EngineProvider:
                 reason = f"systemd did not reach the multi-user target within {timeout:g}s"
                 raise self._boot_error(name, reason, logs)
             time.sleep(0.5)
+
+    def _follow_boot_log(self, name: str, deadline: float) -> bool:
+        """Follow the node's log (``logs -f``, like upstream) until the boot line shows, so the
+        boot is seen at once rather than at the next poll. False when the stream ends first or
+        cannot be had; :meth:`wait_for_boot` then polls, which also explains failures."""
+        try:
+            return bool(follow_log_until(self.endpoint, name, BOOT_PATTERN, deadline))
+        except Exception as exc:
+            log.debug("following the log of %s failed, polling instead: %s", name, exc)
+            return False
 
     @staticmethod
     def _boot_error(name: str, reason: str, logs: bytes, lines: int = 25) -> ProviderError:
