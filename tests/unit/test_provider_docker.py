@@ -277,6 +277,9 @@ def test_error_translation() -> None:
     assert isinstance(err, ProviderUnavailableError)
     assert p._translate(KeyError("bug"), "w") is None
     assert p._is_not_found(docker.errors.NotFound("gone"))
+    in_progress = "removal of container abc is already in progress"
+    assert p._is_not_found(docker.errors.APIError("x", explanation=in_progress))
+    assert not p._is_not_found(docker.errors.APIError("x", explanation="other conflict"))
 
 
 def test_pull_failure_is_an_image_error_without_pointless_retries() -> None:
