@@ -109,6 +109,7 @@ ADDON = ManifestAddon(
     prepare=prepare,
     after_apply=patch_envoy,
     ready=ready,
+    conflicts=("ingress-nginx",),
 )
 
 

@@ -77,6 +77,7 @@ ADDON = ManifestAddon(
     description="NGINX ingress controller on host ports 80/443 (kind provider manifest)",
     prepare=prepare,
     ready=ready,
+    conflicts=("contour",),
 )
 
 

@@ -34,6 +34,13 @@ class AddonsFile(BaseModel):
     addons: list[AddonEntry] = Field(default_factory=list)
 
 
+def _error(source: str, message: str, field: str | None = None) -> ConfigError:
+    """``<file>: <field>: <message>`` (ConfigError keeps ``field`` for callers)."""
+    err = ConfigError(message, field=field)
+    err.args = (f"{source}: {field}: {message}" if field else f"{source}: {message}",)
+    return err
+
+
 def _field_path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
@@ -48,25 +55,23 @@ def parse_addons_file(text: str, *, source: str = "add-ons file") -> dict[str, d
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ConfigError(f"{source}: invalid YAML{where}") from None
+        raise _error(source, f"invalid YAML{where}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping with an 'addons' list")
+        raise _error(source, "expected a mapping with an 'addons' list")
     try:
         parsed = AddonsFile.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         path = _field_path(tuple(err["loc"]))
         msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ConfigError(f"{source}: {msg}", field=path) from None
+        raise _error(source, msg, path) from None
     selection: dict[str, dict[str, Any]] = {}
     for index, entry in enumerate(parsed.addons):
         name = normalise_name(entry.name)
         if name in selection:
-            raise ConfigError(
-                f"{source}: add-on {name!r} is listed twice", field=f"addons[{index}]"
-            )
+            raise _error(source, f"add-on {name!r} is listed twice", f"addons[{index}]")
         selection[name] = dict(entry.options)
     return selection
 

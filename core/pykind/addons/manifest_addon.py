@@ -75,6 +75,7 @@ class ManifestAddon:
     #: Run after ``kubectl apply`` on the control-plane node (e.g. kind-specific patches).
     after_apply: Callable[[StepContext, Any], None] | None = None
     ready: Callable[[StepContext, Any], None] | None = None
+    conflicts: tuple[str, ...] = ()
     #: Cache folder (None: the default) and downloader, replaceable in tests.
     cache_dir: Path | None = None
     fetch: Fetcher | None = None
@@ -124,4 +125,5 @@ class ManifestAddon:
             prepare=self.prepare,
             ready=self.ready,
             remove=self.remove,
+            conflicts=self.conflicts,
         )

@@ -160,7 +160,15 @@ def validate_options(
 def resolve_selection(pm: PykindPluginManager, selection: Selection | None) -> dict[str, Any]:
     """Validate a whole selection: name -> options model, in the given (install) order."""
     resolved: dict[str, Any] = {}
+    specs: list[AddonSpec] = []
     for name, options in (selection or {}).items():
         spec = get_spec(pm, name)
         resolved[spec.name] = validate_spec_options(spec, options)
+        specs.append(spec)
+    for spec in specs:
+        for other in spec.conflicts:
+            if normalise_name(other) in resolved:
+                raise AddonOptionsError(
+                    spec.name, f"cannot be installed together with add-on {normalise_name(other)!r}"
+                )
     return resolved

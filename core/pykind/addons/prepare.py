@@ -99,7 +99,7 @@ def _revalidate(name: str, config: Any) -> ClusterConfig:
     if not isinstance(config, ClusterConfig):
         raise AddonError(f"add-on {name!r}: prepare must return a ClusterConfig")
     try:
-        return ClusterConfig.model_validate(config.model_dump(by_alias=True))
+        return ClusterConfig.model_validate(config.model_dump(by_alias=True, warnings=False))
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
