@@ -1,0 +1,1 @@
+"""pytest plugin shipped with pykind (entry point ``pytest11``): the ``kind_cluster`` fixture."""
