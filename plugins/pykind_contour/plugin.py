@@ -11,8 +11,9 @@ import json
 from collections.abc import Iterator
 from typing import ClassVar
 
-import pykind
 from pydantic import Field
+
+import pykind
 from pykind.addons.kubectl import control_plane_node, kubectl, rollout_status
 from pykind.addons.manifest_addon import ManifestAddon, ManifestOptions
 from pykind.addons.prepare import add_node_label, add_port_mapping, first_control_plane

@@ -17,8 +17,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
-import pykind
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+import pykind
 from pykind.addons.install import EXISTING_CLUSTER
 from pykind.addons.kubectl import apply_manifest, control_plane_node, kubectl, kubernetes_nodes
 from pykind.addons.prepare import add_containerd_patch
@@ -26,7 +27,6 @@ from pykind.cluster.context import StepContext
 from pykind.config.models import ClusterConfig
 from pykind.errors import AddonError
 from pykind.plugin.types import AddonSpec
-
 from pykind_registry import engine
 
 NAME = "registry"

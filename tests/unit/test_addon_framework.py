@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pykind
 import pytest
 from pydantic import BaseModel, ConfigDict
+
+import pykind
 from pykind.addons import (
     addon_schema,
     install_addon,
@@ -25,7 +26,7 @@ from pykind.errors import AddonError, ClusterNotFoundError, ConfigError, NodeCom
 from pykind.plugin.manager import PykindPluginManager, create_plugin_manager
 from pykind.plugin.types import AddonSpec
 from pykind.status import RecordingStatus
-from test_addon_fakes import FakeProvider
+from tests.unit.test_addon_fakes import FakeProvider
 
 
 # ---------------------------------------------------------------- fake add-ons

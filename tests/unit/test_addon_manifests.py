@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+
 from pykind.addons.manifests import (
     default_cache_dir,
     fetch_https,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import pykind
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
+
+import pykind
 from pykind.addons import (
     AddonOptionsError,
     load_addons_file,

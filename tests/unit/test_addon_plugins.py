@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from pykind.addons import install_addon, prepare_config, remove_addon, resolve_selection
 from pykind.addons.images import CTR_IMPORT
 from pykind.addons.kubectl import ADMIN_KUBECONFIG
@@ -21,7 +22,7 @@ from pykind.plugin.manager import PykindPluginManager, create_plugin_manager
 from pykind_contour import plugin as contour
 from pykind_ingress_nginx import plugin as ingress
 from pykind_registry import plugin as registry
-from test_addon_fakes import FakeProvider
+from tests.unit.test_addon_fakes import FakeProvider
 
 KUBECTL = ("kubectl", f"--kubeconfig={ADMIN_KUBECONFIG}")
 SHA = "ab" * 32

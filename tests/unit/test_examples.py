@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from pykind.addons import parse_addons_file, resolve_selection
 from pykind.config.models import DEFAULT_NODE_IMAGE, ClusterConfig
 from pykind.plugin.manager import create_plugin_manager

@@ -11,10 +11,11 @@ import click
 import pytest
 import yaml
 from click.testing import CliRunner
+
 from pykind.addons import install_addon, list_addons, remove_addon
 from pykind.addons.kubectl import ADMIN_KUBECONFIG
 from pykind.plugin.manager import PykindPluginManager, create_plugin_manager
-from test_addon_fakes import FakeProvider
+from tests.unit.test_addon_fakes import FakeProvider
 
 PACKAGE = Path(__file__).resolve().parents[2] / "examples" / "third-party-addon"
 

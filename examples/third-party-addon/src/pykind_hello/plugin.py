@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import click
-import pykind
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
+import pykind
 from pykind.addons.kubectl import apply_manifest, control_plane_node, delete_manifest
 from pykind.cluster.context import StepContext
 from pykind.plugin.types import AddonSpec
