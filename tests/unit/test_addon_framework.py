@@ -18,6 +18,7 @@ from pykind.addons import (
     prepare_config,
     remove_addon,
 )
+from pykind.addons import images as addon_images
 from pykind.addons.images import CTR_IMPORT, plan_preload
 from pykind.cluster.context import StepContext
 from pykind.config.models import ClusterConfig, NodeRole, PortMapping
@@ -74,6 +75,12 @@ class Recorder:
     def pykind_addons(self) -> Iterator[AddonSpec]:
         yield self._spec("first")
         yield self._spec("second")
+
+
+@pytest.fixture(autouse=True)
+def ctr_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Use the add-ons' own ``ctr images import`` path (the shared loader is tested apart)."""
+    monkeypatch.setattr(addon_images, "_shared_loader", lambda: None)
 
 
 @pytest.fixture
@@ -203,6 +210,29 @@ def test_images_are_preloaded_before_install(
     status = ctx.status
     assert isinstance(status, RecordingStatus)
     assert ("info", "WARNING: " + ctx.warnings[0]) in status.events
+
+
+def test_shared_loader_is_used_when_installed(
+    pm: PykindPluginManager, provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[Any, ...]] = []
+
+    def load_images(provider: Any, cluster: str, images: list[str], **kwargs: Any) -> None:
+        calls.append((provider, cluster, images, kwargs))
+
+    monkeypatch.setattr(addon_images, "_shared_loader", lambda: load_images)
+    provider.images = {"demo/app:1": "sha256:a"}
+    ctx = _ctx(pm, provider, {"first": {"images": ["demo/app:1"]}})
+    install_selected(ctx)
+    assert calls == [
+        (
+            provider,
+            "c",
+            ["demo/app:1"],
+            {"nodes": ["c-control-plane", "c-worker"], "status": ctx.status},
+        )
+    ]
+    assert not [e for e in provider.events if e[0] in {"save", "run"}]
 
 
 def test_plan_preload_digest_fallback_only_for_tagged_refs(provider: FakeProvider) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from pykind.addons import images as addon_images
 from pykind.addons import install_addon, prepare_config, remove_addon, resolve_selection
 from pykind.addons.images import CTR_IMPORT
 from pykind.addons.kubectl import ADMIN_KUBECONFIG
@@ -61,6 +62,11 @@ spec:
           - name: job
             image: demo/job:1
 """ % (b"1" * 64)
+
+
+@pytest.fixture(autouse=True)
+def ctr_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(addon_images, "_shared_loader", lambda: None)
 
 
 @pytest.fixture

@@ -6,11 +6,13 @@ absent one is listed in one warning (the nodes pull it themselves when a registr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from pykind.addons.kubectl import kubernetes_nodes
 from pykind.runtime.protocols import Node, NodeProvider
+from pykind.status import NULL_STATUS, Status
 
 #: upstream kind's import command (``nodeutils.LoadImageArchive``), without the snapshotter flag.
 CTR_IMPORT = ("ctr", "--namespace=k8s.io", "images", "import", "--all-platforms", "--digests", "-")
@@ -46,18 +48,51 @@ def plan_preload(provider: NodeProvider, images: Sequence[str]) -> PreloadPlan:
     return PreloadPlan(present=tuple(present), missing=tuple(missing))
 
 
-def load_into_nodes(provider: NodeProvider, nodes: Sequence[Node], refs: Sequence[str]) -> None:
-    """Stream one archive of ``refs`` from the engine into each node's containerd."""
-    if not refs:
+def _shared_loader() -> Callable[..., object] | None:
+    """``pykind.images.load.load_images`` (``kind load docker-image``) when it is installed: it
+    skips images a node already has and streams to all nodes at once."""
+    try:
+        from pykind.images.load import load_images
+    except ImportError:
+        return None
+    return cast("Callable[..., object]", load_images)
+
+
+def load_into_nodes(
+    provider: NodeProvider,
+    nodes: Sequence[Node],
+    refs: Sequence[str],
+    *,
+    status: Status = NULL_STATUS,
+) -> None:
+    """Load engine images ``refs`` into ``nodes`` (all of one cluster)."""
+    if not refs or not nodes:
         return
+    loader = _shared_loader()
+    if loader is not None:
+        loader(
+            provider,
+            nodes[0].cluster,
+            list(refs),
+            nodes=[n.name for n in nodes],
+            status=status,
+        )
+        return
+    # Fallback: one ``docker save`` stream per node into ``ctr images import``.
     for node in nodes:
         node.run(list(CTR_IMPORT), stdin=provider.save_images(list(refs)))
 
 
 def preload_images(
-    provider: NodeProvider, nodes: Sequence[Node], images: Sequence[str]
+    provider: NodeProvider,
+    nodes: Sequence[Node],
+    images: Sequence[str],
+    *,
+    status: Status = NULL_STATUS,
 ) -> PreloadPlan:
     """Plan, then load the present images into the Kubernetes nodes; returns the plan."""
     plan = plan_preload(provider, images)
-    load_into_nodes(provider, kubernetes_nodes(nodes), [ref for _, ref in plan.present])
+    load_into_nodes(
+        provider, kubernetes_nodes(nodes), [ref for _, ref in plan.present], status=status
+    )
     return plan

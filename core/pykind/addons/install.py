@@ -50,7 +50,7 @@ def _preload(ctx: StepContext, spec: AddonSpec, options: Any) -> None:
     images = list(spec.images(options)) if spec.images is not None else []
     if not images:
         return
-    plan = preload_images(ctx.provider, ctx.nodes(), images)
+    plan = preload_images(ctx.provider, ctx.nodes(), images, status=ctx.status)
     if plan.missing:
         ctx.warn(
             f"add-on {spec.name!r}: image(s) not found in the {ctx.provider.name} engine, so not "
