@@ -120,3 +120,38 @@ def test_cache_dir_follows_environment(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert default_cache_dir() == tmp_path / "home" / ".cache" / "pykind" / "manifests"
+
+
+def test_manifest_addon_downloads_once_and_reads_images(tmp_path: Path) -> None:
+    from typing import ClassVar
+
+    from pydantic import Field
+
+    from pykind.addons.manifest_addon import ManifestAddon, ManifestOptions
+
+    body = (
+        b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - image: a/b:1\n"
+    )
+    sha = hashlib.sha256(body).hexdigest()
+
+    class Options(ManifestOptions):
+        PINS: ClassVar[dict[str, str | None]] = {"v1": sha}
+        version: str = Field("v1")
+
+    fetch = Fetcher(body)
+    addon = ManifestAddon(
+        name="demo",
+        url_template="https://example.invalid/{version}/all.yaml",
+        options_model=Options,
+        cache_dir=tmp_path,
+        fetch=fetch,
+    )
+    options = Options()
+    assert addon.images(options) == ["a/b:1"]
+    assert addon.manifest(options).data == body
+    assert fetch.urls == ["https://example.invalid/v1/all.yaml"]
+    spec = addon.spec()
+    assert (spec.name, spec.options_model) == ("demo", Options)
+    with pytest.raises(ValueError, match=r"no sha256 is pinned for version v2 \(pinned: v1\)"):
+        Options(version="v2")
+    assert Options(version="v2", sha256=sha.upper()).expected_sha256() == sha

@@ -79,7 +79,7 @@ class ManifestAddon:
     #: Cache folder (None: the default) and downloader, replaceable in tests.
     cache_dir: Path | None = None
     fetch: Fetcher | None = None
-    _seen: dict[tuple[str, str | None, str | None], Manifest] = field(
+    _seen: dict[tuple[str, str | None], Manifest] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -87,18 +87,17 @@ class ManifestAddon:
         return self.url_template.format(version=options.version)
 
     def manifest(self, options: ManifestOptions) -> Manifest:
-        """The verified manifest for ``options`` (fetched once per process and source)."""
-        key = (self.url(options), options.expected_sha256(), str(options.manifest or ""))
-        found = self._seen.get(key)
+        """The verified manifest for ``options``. Downloads are remembered per process (they
+        are content-addressed); local files are read each time (they may change)."""
+        url, sha256 = self.url(options), options.expected_sha256()
+        if options.manifest is not None:
+            return resolve_manifest(url=url, sha256=sha256, path=options.manifest)
+        found = self._seen.get((url, sha256))
         if found is None:
             found = resolve_manifest(
-                url=key[0],
-                sha256=key[1],
-                path=options.manifest,
-                cache_dir=self.cache_dir,
-                fetch=self.fetch,
+                url=url, sha256=sha256, cache_dir=self.cache_dir, fetch=self.fetch
             )
-            self._seen[key] = found
+            self._seen[(url, sha256)] = found
         return found
 
     def images(self, options: ManifestOptions) -> Sequence[str]:
