@@ -3,6 +3,8 @@ its entry point and working (its add-on and its command)."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +106,27 @@ def test_its_command(pm: PykindPluginManager) -> None:
     result = CliRunner().invoke(cli, ["hello", "world"])
     assert result.exit_code == 0, result.output
     assert result.output == "Hello, world!\n"
+
+
+def test_kind_command_line_lists_and_runs_it(site: Path) -> None:
+    pytest.importorskip("pykind.cli.app", reason="the command line is not merged yet")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+
+    def kind(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "pykind.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    plugins = {p["name"]: p for p in json.loads(kind("plugins", "-o", "json"))}
+    assert plugins["hello"]["distribution"] == "pykind-hello"
+    assert plugins["hello"]["status"] == "loaded"
+    addons = {a["name"] for a in json.loads(kind("addon", "list", "-o", "json"))}
+    assert {"hello", "ingress-nginx", "contour", "registry"} <= addons
+    assert kind("hello", "world") == "Hello, world!\n"
