@@ -284,7 +284,9 @@ def test_install_selected_revalidates_raw_options(
 def test_install_addon_on_existing_cluster(pm: PykindPluginManager, provider: FakeProvider) -> None:
     warnings = install_addon(provider, "c", "FIRST", {"images": ["x/y:1"]}, pm=pm)
     assert ("install", "first") in provider.events
-    assert warnings and "x/y:1" in warnings[0]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("add-on 'first' sets node labels first-ready=true when a")
+    assert "x/y:1" in warnings[1]
 
 
 def test_install_addon_accepts_a_manager(pm: PykindPluginManager, provider: FakeProvider) -> None:

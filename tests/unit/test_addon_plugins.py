@@ -156,8 +156,12 @@ def test_ingress_install_from_local_manifest(pm: PykindPluginManager, manifest: 
         provider, "c", "ingress-nginx", {"manifest": str(manifest), "timeout": "120"}, pm=pm
     )
     assert warnings == [
+        "add-on 'ingress-nginx' sets host port mappings 0.0.0.0:80->80/TCP, "
+        "0.0.0.0:443->443/TCP and node labels ingress-ready=true when a cluster is created; "
+        "the existing cluster 'c' does not get them (choose the add-on with --addon at create "
+        "time)",
         "add-on 'ingress-nginx': image(s) not found in the fake engine, so not preloaded "
-        "(the nodes pull them if they can reach a registry): demo/job:1"
+        "(the nodes pull them if they can reach a registry): demo/job:1",
     ]
     archive = b"archive:demo/init:1,demo/controller:1"
     assert _runs(provider) == [

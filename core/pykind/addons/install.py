@@ -115,6 +115,29 @@ def existing_cluster_context(
     return ctx
 
 
+def create_time_changes(spec: AddonSpec, options: Any) -> list[str]:
+    """What ``spec.prepare`` would add to a one-node config: host port mappings and node labels
+    (the parts an existing cluster cannot get; containerd patches are the add-on's to check)."""
+    if spec.prepare is None:
+        return []
+    try:
+        changed = spec.prepare(ClusterConfig().with_defaults(), options)
+    except Exception:
+        return []
+    ports = [
+        f"{m.listen_address}:{m.host_port}->{m.container_port}/{m.protocol.value}"
+        for node in changed.nodes
+        for m in node.extra_port_mappings
+    ]
+    labels = [f"{k}={v}" for node in changed.nodes for k, v in node.labels.items()]
+    found = []
+    if ports:
+        found.append("host port mappings " + ", ".join(ports))
+    if labels:
+        found.append("node labels " + ", ".join(labels))
+    return found
+
+
 def install_addon(
     target: Any,
     cluster: str,
@@ -134,6 +157,13 @@ def install_addon(
     validated = validate_spec_options(spec, options)
     ctx = existing_cluster_context(provider, cluster, pm=manager, status=status)
     ctx.addons[spec.name] = validated
+    missing = create_time_changes(spec, validated)
+    if missing:
+        ctx.warn(
+            f"add-on {spec.name!r} sets {' and '.join(missing)} when a cluster is created; "
+            f"the existing cluster {cluster!r} does not get them (choose the add-on with "
+            "--addon at create time)"
+        )
     install_one(ctx, spec, validated)
     return list(ctx.warnings)
 
