@@ -95,6 +95,11 @@ def test_ingress_needs_a_checksum_or_a_local_manifest(pm: PykindPluginManager) -
     )
 
 
+def test_ingress_rejects_a_malformed_version(pm: PykindPluginManager) -> None:
+    with pytest.raises(ConfigError, match="option 'version': expected a release tag"):
+        resolve_selection(pm, {"ingress-nginx": {"version": "../main", "sha256": SHA}})
+
+
 def test_ingress_rejects_a_malformed_checksum(pm: PykindPluginManager) -> None:
     with pytest.raises(ConfigError, match="option 'sha256': expected a sha256 checksum"):
         resolve_selection(pm, {"ingress-nginx": {"sha256": "xyz"}})

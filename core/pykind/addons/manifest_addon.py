@@ -6,6 +6,7 @@ options derive from :class:`ManifestOptions` (``version``, ``manifest``, ``sha25
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,8 @@ from pykind.cluster.context import StepContext
 from pykind.config.models import ClusterConfig
 from pykind.plugin.types import AddonSpec
 
+_VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
 
 class ManifestOptions(BaseModel):
     """Options every manifest add-on takes. Subclasses set ``PINS`` and a ``version`` default."""
@@ -41,6 +44,13 @@ class ManifestOptions(BaseModel):
         None, description="Expected sha256 of the manifest (overrides the pinned checksum)"
     )
     timeout: float = Field(90.0, gt=0, description="Seconds to wait for the add-on to be ready")
+
+    @field_validator("version")
+    @classmethod
+    def _check_version(cls, value: str) -> str:
+        if not _VERSION_RE.match(value):
+            raise ValueError("expected a release tag such as v1.2.3 (letters, digits, . _ -)")
+        return value
 
     @field_validator("sha256")
     @classmethod
