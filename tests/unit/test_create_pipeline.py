@@ -480,13 +480,14 @@ def test_unknown_addon_and_bad_options_are_config_errors(
     plugin_manager: PykindPluginManager, fake_provider: FakeProvider, register_plugin: Any
 ) -> None:
     register_plugin(GreeterAddon())
-    with pytest.raises(ConfigError, match="unknown add-on 'nope'"):
+    with pytest.raises(ConfigError) as unknown:
         create_cluster(plugin_manager, fake_provider, cluster("a1"), addons={"nope": {}})
+    assert "nope" in str(unknown.value) and "greeter" in str(unknown.value)  # lists choices
     with pytest.raises(ConfigError) as info:
         create_cluster(
             plugin_manager, fake_provider, cluster("a2"), addons={"greeter": {"colour": "red"}}
         )
-    assert info.value.field == "addons.greeter.colour"
+    assert "greeter" in str(info.value) and "colour" in str(info.value)
     assert fake_provider.events == []
 
 
