@@ -178,11 +178,12 @@ def result_rows(metrics: Sequence[Metric]) -> list[list[str]]:
             base = f"{fmt_value(m.reference, m.unit)} {m.unit} [reference, not measured]"
         else:
             base = "-"
+        case = m.case if len(m.case) <= 90 else m.case[:87] + "..."
         rows.append(
             [
                 m.scenario,
                 m.engine,
-                m.case,
+                case,
                 fmt_summary(m.ours_summary, m.unit, suffix=f" {m.unit}"),
                 base,
                 fmt_ratio(m.ratio_summary) if (m.baseline or m.reference) else "-",

@@ -178,7 +178,7 @@ class ClusterManager:
     ) -> Any:
         """Load images from the host engine into the nodes (``kind load docker-image``)."""
         load = _delegate("pykind.images", "load_images")
-        return load(self.provider, list(images), name=name, nodes=nodes)
+        return load(self.provider, name, list(images), nodes=nodes, status=self.status)
 
     def load_archives(
         self,
@@ -189,7 +189,7 @@ class ClusterManager:
     ) -> Any:
         """Load image archives into the nodes (``kind load image-archive``)."""
         load = _delegate("pykind.images", "load_archives")
-        return load(self.provider, [Path(p) for p in paths], name=name, nodes=nodes)
+        return load(self.provider, name, [Path(p) for p in paths], nodes=nodes, status=self.status)
 
     def collect_logs(
         self, name: str = DEFAULT_CLUSTER_NAME, dest: str | Path | None = None
