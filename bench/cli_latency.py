@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 
 from bench.context import Context
-from bench.engines import CLUSTER_LABEL, ROLE_LABEL
+from bench.engines import CLUSTER_LABEL, ROLE_LABEL, Engine
 from bench.procs import check_output, run
 from bench.stats import Metric, paired
 
@@ -29,17 +29,10 @@ def _ms(argv: Sequence[str], env: Mapping[str, str] | None, inner: int) -> float
     return statistics.median(times)
 
 
-def engine_listing(engine: str) -> list[str]:
+def engine_listing(engine: Engine) -> list[str]:
     """Upstream's ``get clusters``: ``<engine> ps -a --filter label=... --format ...``."""
-    return [
-        engine,
-        "ps",
-        "-a",
-        "--filter",
-        f"label={CLUSTER_LABEL}",
-        "--format",
-        '{{.Label "' + CLUSTER_LABEL + '"}}',
-    ]
+    template = engine.label_template(CLUSTER_LABEL)
+    return [engine.cli, "ps", "-a", "--filter", f"label={CLUSTER_LABEL}", "--format", template]
 
 
 def measure_help(ctx: Context) -> None:
@@ -96,7 +89,7 @@ def _get_clusters(
     engine = ctx.engine
     count = len(engine.cluster_names())
     ctx.log(f"CLI latency: get clusters ({which}: {count} clusters on the engine)")
-    listing = engine_listing(engine.cli)
+    listing = engine_listing(engine)
     case = f"get clusters ({count} clusters)"
     ours, base = paired(
         lambda: _ms([ctx.kind, "get", "clusters"], env, ctx.inner),

@@ -43,6 +43,8 @@ class Engine:
     node_image: str = ""
     lb_image: str = ""
     created_volumes: list[str] = field(default_factory=list)
+    #: Set when image content stayed in a node after removing the bench image.
+    leftover_content: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # ------------------------------------------------------------ facts
@@ -203,6 +205,12 @@ class Engine:
             proc.wait()
 
     # ------------------------------------------------------------ listing and removal
+    def label_template(self, key: str) -> str:
+        """``--format`` text printing a label, as upstream writes it for each engine."""
+        if self.name == "podman":
+            return '{{index .Labels "' + key + '"}}'
+        return '{{.Label "' + key + '"}}'
+
     def containers(self, cluster_prefix: str) -> list[dict[str, str]]:
         """Containers whose cluster label starts with ``cluster_prefix``."""
         out = check_output(
@@ -213,7 +221,7 @@ class Engine:
                 "--filter",
                 f"label={CLUSTER_LABEL}",
                 "--format",
-                '{{.Names}}\t{{.Label "' + CLUSTER_LABEL + '"}}',
+                "{{.Names}}\t" + self.label_template(CLUSTER_LABEL),
             ]
         )
         found = []
@@ -233,7 +241,7 @@ class Engine:
                 "--filter",
                 f"label={CLUSTER_LABEL}",
                 "--format",
-                '{{.Label "' + CLUSTER_LABEL + '"}}',
+                self.label_template(CLUSTER_LABEL),
             ]
         )
         return sorted({line.strip() for line in out.splitlines() if line.strip()})
@@ -297,19 +305,27 @@ class Engine:
         return match.group(1) if match else "overlayfs"
 
     def node_image_refs(self, node: str, needle: str) -> list[str]:
-        out = check_output(
-            self.exec_argv(node, ["ctr", "--namespace=k8s.io", "images", "ls", "-q"])
-        )
-        return [r for r in out.split() if needle in r]
+        """Names in the node's containerd containing ``needle``, plus every other name of
+        the same images (``ctr images import --digests`` adds ``import-...@sha256:...``)."""
+        out = check_output(self.exec_argv(node, ["ctr", "--namespace=k8s.io", "images", "ls"]))
+        rows = [line.split() for line in out.splitlines()[1:] if line.strip()]
+        targets = {r[2] for r in rows if len(r) > 2 and needle in r[0]}
+        return [r[0] for r in rows if len(r) > 2 and (needle in r[0] or r[2] in targets)]
 
     def remove_node_images(self, node: str, needle: str) -> None:
-        """Remove images matching ``needle`` from the node's containerd, synchronously (so
-        the next import really writes every layer)."""
+        """Remove the images matching ``needle`` from the node's containerd with all their
+        names, synchronously (content and snapshots garbage-collected), so the next import
+        really writes every layer."""
         refs = self.node_image_refs(node, needle)
         if refs:
-            check_output(
-                self.exec_argv(node, ["ctr", "--namespace=k8s.io", "images", "rm", "--sync", *refs])
-            )
+            rm = ["ctr", "--namespace=k8s.io", "images", "rm", "--sync", *refs]
+            check_output(self.exec_argv(node, rm))
+        left = check_output(
+            self.exec_argv(node, ["ctr", "--namespace=k8s.io", "content", "ls", "-q"])
+        )
+        if refs and left.strip():
+            # content still referenced by something else (another image): not ours to remove
+            self.leftover_content = True
 
 
 def engine_versions(engines: Sequence[Engine]) -> dict[str, str]:

@@ -158,9 +158,13 @@ def run_scenarios(args: argparse.Namespace, engines: Sequence[Engine]) -> list[M
                         Metric(name, engine.name, f"FAILED: {exc}", "s", extra={"failed": True})
                     )
         finally:
-            removed = engine.cleanup()
-            if removed:
-                ctx.log(f"cleaned up {len(removed)} leftover container(s)")
+            try:
+                removed = engine.cleanup()
+            except Exception as exc:
+                ctx.log(f"clean-up failed: {exc}")
+            else:
+                if removed:
+                    ctx.log(f"cleaned up {len(removed)} leftover container(s)")
         metrics.extend(ctx.metrics)
     shutil.rmtree(workdir, ignore_errors=True)
     return metrics

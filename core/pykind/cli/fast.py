@@ -38,9 +38,7 @@ OWN_DISTRIBUTION = "pykind"
 PROVIDERS = ("docker", "podman")
 #: ``GET /containers/json?all=1&filters={"label":["io.x-k8s.kind.cluster"]}`` (Docker API;
 #: Podman serves it too), i.e. ``docker ps -a --filter label=io.x-k8s.kind.cluster``.
-LIST_PATH = (
-    "/containers/json?all=1&filters=%7B%22label%22%3A%5B%22io.x-k8s.kind.cluster%22%5D%7D"
-)
+LIST_PATH = "/containers/json?all=1&filters=%7B%22label%22%3A%5B%22io.x-k8s.kind.cluster%22%5D%7D"
 #: Seconds to wait for the engine before leaving the request to the full CLI.
 REQUEST_TIMEOUT = 30.0
 _QUIET = ("-q", "--quiet")

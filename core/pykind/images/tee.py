@@ -20,8 +20,10 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-#: Chunks buffered per sink before the reader waits.
-DEFAULT_DEPTH = 4
+#: Chunks buffered per sink before the reader waits. Deep enough that a node pausing (ctr
+#: busy, CPU contention) does not stall the others at once; chunks are shared between sinks,
+#: so at most about this many are alive: 8 MiB with the exec layer's 256 KiB chunks.
+DEFAULT_DEPTH = 32
 
 
 class SourceError(Exception):

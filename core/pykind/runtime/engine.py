@@ -400,11 +400,23 @@ class EngineProvider:
         if not self._network and os.environ.get(self.network_env) == network:
             status.info(f"WARNING: Overriding {self.name} network due to {self.network_env}")
             status.info("WARNING: Here be dragons! This is not supported currently.")
-        self.ensure_network(network)
+        _ = self.client  # connect once, then share the client between the two calls below
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pykind-info") as pool:
+            facts = pool.submit(self._prefetch_info)  # engine facts for the plan, meanwhile
+            self.ensure_network(network)
+            facts.result()
         nodes = sum(1 for n in plan.nodes if n.role != ROLE_LOAD_BALANCER)
         with step(status, "Preparing nodes " + "📦 " * nodes):
             requests = self.plan_containers(plan, network, mounts)
             self._run_parallel([functools.partial(self._create_node, r) for r in requests])
+
+    def _prefetch_info(self) -> None:
+        """Read the engine facts ahead (``docker info`` is slow); a failure is left for the
+        code that needs the facts to meet again and report."""
+        try:
+            self.info()
+        except Exception as exc:
+            log.debug("reading engine facts ahead failed: %s", exc)
 
     def plan_containers(
         self,

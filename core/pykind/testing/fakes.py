@@ -9,14 +9,18 @@ handler wins, so tests override the defaults::
     node.on(["crictl"], lambda node, call: (0, b"ok", b""))         # compute an answer
 
 The defaults behave like the test node image's stand-ins: ``cat``/``cp /dev/stdin``/``mv``/
-``test -f``/``rm`` act on ``files``; ``kubeadm init`` writes ``/etc/kubernetes/admin.conf`` and
-the CA files; ``kubectl get nodes`` reports ``'True'``; anything else succeeds silently.
+``test -f``/``rm``/``tar`` act on ``files``; ``kubeadm init`` writes
+``/etc/kubernetes/admin.conf`` and the CA files; ``kubectl get nodes`` reports ``'True'``;
+anything else succeeds silently.
 Nothing here talks to a container engine.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
+import posixpath
+import tarfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -317,6 +321,7 @@ class FakeNode:
         self.on(["mv"], _mv)
         self.on(["test", "-f"], _test_f)
         self.on(["rm"], _rm)
+        self.on(["tar"], _tar)
         self.on(["kubeadm", "init"], _kubeadm_init)
         self.on(["kubectl"], _kubectl)
 
@@ -359,6 +364,33 @@ def _rm(node: FakeNode, call: RecordedCall) -> HandlerResult:
         if not path.startswith("-"):
             node.files.pop(path, None)
     return None
+
+
+def _tar(node: FakeNode, call: RecordedCall) -> HandlerResult:
+    """``tar -C DIR -cf - PATH...`` (archive of ``files``) and ``tar -C DIR -xf -`` (into
+    ``files``), the two forms pykind uses."""
+    argv = list(call.argv)
+    root = argv[argv.index("-C") + 1] if "-C" in argv else "/"
+    if "-cf" in argv:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as archive:
+            for rel in argv[argv.index("-cf") + 2 :]:
+                data = node.files.get(posixpath.join(root, rel))
+                if data is None:
+                    message = f"tar: {rel}: Cannot stat: No such file or directory\n"
+                    return (2, b"", message.encode())
+                info = tarfile.TarInfo(rel)
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+        return (0, buffer.getvalue(), b"")
+    if "-xf" in argv:
+        with tarfile.open(fileobj=io.BytesIO(call.stdin or b""), mode="r") as archive:
+            for member in archive.getmembers():
+                extracted = archive.extractfile(member) if member.isfile() else None
+                if extracted is not None:
+                    node.files[posixpath.join(root, member.name)] = extracted.read()
+        return None
+    return (2, b"", b"tar: unsupported arguments in the fake\n")
 
 
 def _kubeadm_init(node: FakeNode, call: RecordedCall) -> HandlerResult:
