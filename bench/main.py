@@ -4,6 +4,7 @@
     bench/run --engines docker --quick     # fewer repetitions, smaller images
     bench/run --only cli,provision --reps 5
     bench/run --report bench/results/<file>.json   # re-print a saved run
+    bench/run --profile                    # import times and a cProfile of the CLI
 
 Prints the result tables and writes ``bench/results/<UTC time>.json`` (raw samples too).
 """
@@ -49,6 +50,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-steps", action="store_true", help="skip the create step profile")
     parser.add_argument("--output", type=Path, default=None, help="JSON file to write")
     parser.add_argument("--report", type=Path, default=None, help="re-print a saved JSON run")
+    parser.add_argument(
+        "--profile", action="store_true", help="print where CLI start-up time goes, and exit"
+    )
     args = parser.parse_args(argv)
     if args.reps is None:
         args.reps = 1 if args.quick else 3
@@ -172,6 +176,12 @@ def run_scenarios(args: argparse.Namespace, engines: Sequence[Engine]) -> list[M
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.profile:
+        from bench import profile
+
+        precompile()
+        print(profile.main())
+        return 0
     if args.report is not None:
         meta, metrics = report.load_json(args.report)
         print(report.render(meta, metrics))

@@ -24,6 +24,7 @@ MODULES = (
     "bench.provisioning",
     "bench.image_load",
     "bench.create_e2e",
+    "bench.profile",
 )
 
 
