@@ -73,8 +73,9 @@ class JsonEventsStatus:
 
     def end(self, ok: bool) -> None:
         with self._lock:
-            message, started = self._steps.pop() if self._steps else (None, self._monotonic())
-            elapsed = round(self._monotonic() - started, 6)
+            now = self._monotonic()
+            message, started = self._steps.pop() if self._steps else (None, now)
+            elapsed = round(now - started, 6)
             self._emit({"event": EVENT_END, "message": message, "ok": ok, "elapsed": elapsed})
 
     def info(self, message: str) -> None:
