@@ -96,6 +96,14 @@ def test_kernel_modules(proc: Path, sys_root: Path) -> None:
     assert missing.advice.startswith("sudo modprobe -a br_netfilter")
     write(proc, "modules", "br_netfilter 32768 0 - Live 0x0000000000000000\n")
     assert host.check_kernel_modules(sys_root, proc).ok
+    write(proc, "modules", "")
+    # built in without parameters: no /sys/module entry, but its sysctls exist
+    write(proc, "sys/net/bridge/bridge-nf-call-iptables", "1\n")
+    assert host.check_kernel_modules(sys_root, proc).ok
+    (sys_root / "module/overlay").rmdir()
+    assert "overlay" in host.check_kernel_modules(sys_root, proc).message
+    write(proc, "filesystems", "nodev\tsysfs\nnodev\toverlay\n")
+    assert host.check_kernel_modules(sys_root, proc).ok
 
 
 def test_ipv6(proc: Path) -> None:

@@ -22,6 +22,13 @@ KERNEL_MODULES: tuple[tuple[str, ...], ...] = (
     ("nf_conntrack",),
     ("ip_tables", "nf_tables"),
 )
+#: Files (under /proc) that exist only when a module is loaded or built in: built-in modules
+#: without parameters have no /sys/module entry.
+MODULE_EVIDENCE = {
+    "br_netfilter": ("sys/net/bridge/bridge-nf-call-iptables",),
+    "nf_conntrack": ("sys/net/netfilter/nf_conntrack_max",),
+    "ip_tables": ("net/ip_tables_names",),
+}
 #: Controllers a rootless engine needs delegated (upstream's rootless guide).
 ROOTLESS_CONTROLLERS = ("cpu", "cpuset", "io", "memory", "pids")
 DISK_ERROR_BYTES = 2 * 1024**3
@@ -62,12 +69,24 @@ def check_inotify(proc: Path = PROC) -> CheckResult:
 
 def _module_loaded(name: str, sys_root: Path, proc: Path) -> bool:
     if (sys_root / "module" / name).exists():
-        return True  # loaded or built in
+        return True  # loaded, or built in with parameters
+    if any((proc / rel).exists() for rel in MODULE_EVIDENCE.get(name, ())):
+        return True
+    if name == "overlay" and _has_filesystem("overlay", proc):
+        return True
     try:
         modules = (proc / "modules").read_text()
     except OSError:
         return False
     return any(line.split(" ", 1)[0] == name for line in modules.splitlines())
+
+
+def _has_filesystem(name: str, proc: Path) -> bool:
+    try:
+        listed = (proc / "filesystems").read_text()
+    except OSError:
+        return False
+    return any(line.split()[-1:] == [name] for line in listed.splitlines())
 
 
 def check_kernel_modules(sys_root: Path = SYS, proc: Path = PROC) -> CheckResult:
