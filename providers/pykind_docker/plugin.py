@@ -22,7 +22,6 @@ PROBE_TIMEOUT = 1.0
 def is_available() -> bool:
     """True when a Docker Engine answers on ``DOCKER_HOST`` (or the default socket)."""
     from pykind.runtime.engine_net import ping
-
     from pykind_docker.endpoint import default_endpoint
 
     return ping(default_endpoint(), timeout=PROBE_TIMEOUT)

@@ -17,7 +17,6 @@ from pykind.runtime.engine import ContainerRequest, EngineProvider
 from pykind.runtime.engine_exec import CHUNK
 from pykind.runtime.engine_net import ula_subnet
 from pykind.runtime.protocols import ProviderInfo
-
 from pykind_docker.endpoint import default_endpoint
 
 #: Seconds an SDK request may take.

@@ -25,7 +25,6 @@ from pykind.runtime.engine import ContainerRequest, EngineProvider
 from pykind.runtime.engine_exec import CHUNK
 from pykind.runtime.engine_net import ula_subnet
 from pykind.runtime.protocols import ProviderInfo
-
 from pykind_podman.endpoint import default_endpoint
 
 #: Seconds an SDK request may take.
@@ -145,7 +144,8 @@ class PodmanProvider(EngineProvider):
 
     # ------------------------------------------------------------ network (upstream rules)
     def _create_network(self, name: str, ipv6_subnet: str | None) -> None:
-        kwargs: dict[str, Any] = {"driver": "bridge"}
+        # the podman CLI enables DNS on new networks by default; the API does not
+        kwargs: dict[str, Any] = {"driver": "bridge", "dns_enabled": True}
         if ipv6_subnet:
             kwargs.update(enable_ipv6=True, subnets=[{"subnet": ipv6_subnet}])
         self.client.networks.create(name, **kwargs)
@@ -243,6 +243,23 @@ class PodmanProvider(EngineProvider):
         response.raise_for_status()
         container_id = response.json()["Id"]
         api.post(f"/containers/{container_id}/start").raise_for_status()
+
+    def _remove_container(self, name: str) -> None:
+        """``podman rm -f -v`` without the stop grace period (docker's ``rm -f`` kills too)."""
+        import podman.errors
+
+        with self._call(f"removing node {name}"):
+            response = self.client.api.delete(
+                f"/containers/{name}", params={"force": True, "v": True, "timeout": 0}
+            )
+            try:
+                response.raise_for_status()
+            except podman.errors.NotFound:
+                return
+            reports = response.json() if response.content else []
+            for report in reports if isinstance(reports, list) else ():
+                if report.get("Err"):
+                    raise ProviderError(f"Podman error while removing node {name}: {report['Err']}")
 
     def _after_delete(self, names: Sequence[str]) -> None:
         import podman.errors

@@ -48,6 +48,16 @@ cgroupDriver: systemd
 """
 
 
+# fetch a URL inside the node without verifying TLS (the stand-in's certificate is self-signed)
+FETCH = """\
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+print(urllib.request.urlopen(sys.argv[1], context=ctx).read().decode())
+"""
+
+
 def _engine_usable(engine: str) -> bool:
     if shutil.which(engine) is None:
         return False
@@ -136,6 +146,7 @@ def test_systemd_reaches_multi_user(node: NodeContainer) -> None:
     assert BOOT_LINE.search(node.logs())
     assert node.check("systemctl", "is-active", "multi-user.target").strip() == "active"
     assert node.check("cat", "/proc/1/comm").strip() == "systemd"
+    assert "containerd" in node.check("journalctl", "--no-pager", "-u", "containerd.service")
 
 
 def test_kind_layout(node: NodeContainer) -> None:
@@ -212,17 +223,17 @@ def test_kubeadm_init_stand_in(node: NodeContainer) -> None:
         "kubectl", admin, "get", "nodes", "--selector=node-role.kubernetes.io/control-plane",
         "-o=jsonpath='{.items..status.conditions[-1:].status}'",
     )  # fmt: skip
-    assert ready.split() == ["True"]
+    assert ready == "'True'"  # like kubectl: text around {...} is kept
+    unlabeled = node.check("kubectl", admin, "label", "nodes", "--all", "pykind-test-")
+    assert unlabeled.strip() == f"node/{node.name} unlabeled"
     manifest = node.check("cat", "/kind/manifests/default-storage.yaml").encode()
     applied = node.check("kubectl", admin, "apply", "-f", "-", stdin=manifest)
     assert "storageclass.storage.k8s.io/standard created" in applied
     assert node.check("kubeadm", "version", "-o", "short").strip() == "v1.36.1"
 
-    body = node.check(
-        "python3", "-c",
-        "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:6443/').read().decode())",
-    )  # fmt: skip
-    assert json.loads(body)["node"] == node.name
+    for url in ("http://127.0.0.1:6443/", "https://127.0.0.1:6443/version"):
+        body = node.check("python3", "-c", FETCH, url)
+        assert json.loads(body)["node"] == node.name, url
     assert node.check("systemctl", "is-active", "kubelet.service").strip() == "active"
 
     calls = node.calls()

@@ -117,7 +117,7 @@ def test_single_node_cluster_runs_every_step_and_reports_upstream_status(
     started = [msg for kind, msg in status.events if kind == "start"]
     assert started == [
         "Ensuring node image (kindest/node:v1.36.1) 🖼",
-        "Preparing nodes 📦",
+        "Preparing nodes 📦 ",
         "Writing configuration 📜",
         "Starting control-plane 🕹️",
         "Installing CNI 🔌",
@@ -148,7 +148,7 @@ def test_ha_cluster_status_lines_include_load_balancer_and_joins(
     started = [msg for kind, msg in status.events if kind == "start"]
     assert started == [
         "Ensuring node image (kindest/node:v1.36.1) 🖼",
-        "Preparing nodes 📦 📦 📦 📦 📦 📦",
+        "Preparing nodes 📦 📦 📦 📦 📦 📦 ",
         "Configuring the external load balancer ⚖️",
         "Writing configuration 📜",
         "Starting control-plane 🕹️",
@@ -480,13 +480,14 @@ def test_unknown_addon_and_bad_options_are_config_errors(
     plugin_manager: PykindPluginManager, fake_provider: FakeProvider, register_plugin: Any
 ) -> None:
     register_plugin(GreeterAddon())
-    with pytest.raises(ConfigError, match="unknown add-on 'nope'"):
+    with pytest.raises(ConfigError) as unknown:
         create_cluster(plugin_manager, fake_provider, cluster("a1"), addons={"nope": {}})
+    assert "nope" in str(unknown.value) and "greeter" in str(unknown.value)  # lists choices
     with pytest.raises(ConfigError) as info:
         create_cluster(
             plugin_manager, fake_provider, cluster("a2"), addons={"greeter": {"colour": "red"}}
         )
-    assert info.value.field == "addons.greeter.colour"
+    assert "greeter" in str(info.value) and "colour" in str(info.value)
     assert fake_provider.events == []
 
 

@@ -173,3 +173,21 @@ def test_container_command_per_flavour() -> None:
         "c", "c-lb"
     )
     assert loadbalancer.container_command(None, "c", "c-lb") == envoy.container_command("c", "c-lb")
+
+
+PROC_LIMITS = """\
+Limit                     Soft Limit           Hard Limit           Units
+Max cpu time              unlimited            unlimited            seconds
+Max open files            1024                 20000                files
+Max locked memory         8388608              8388608              bytes
+"""
+
+
+def test_haproxy_maxconn_fits_the_containers_file_limit() -> None:
+    assert haproxy.parse_nofile_limit(PROC_LIMITS) == 20000
+    assert haproxy.parse_nofile_limit("Max open files  unlimited  unlimited  files\n") is None
+    assert haproxy.parse_nofile_limit("") is None
+    assert haproxy.maxconn_for(None) == 100000
+    assert haproxy.maxconn_for(1048576) == 100000
+    assert haproxy.maxconn_for(20000) == 9950
+    assert "  maxconn 9950\n" in haproxy.render(BACKENDS, maxconn=9950)

@@ -135,7 +135,7 @@ def test_provision_plans_upstream_names_and_tells_the_provider_the_lb_flavour(
     assert [n.name for n in ctx.nodes()] == [
         s.name for s in sorted(plan.nodes, key=lambda s: s.name)
     ]
-    assert ctx.status.events[0] == ("start", "Preparing nodes 📦 📦 📦")
+    assert ctx.status.events[0] == ("start", "Preparing nodes 📦 📦 📦 ")
 
 
 # ---------------------------------------------------------------- loadbalancer
@@ -177,6 +177,24 @@ def test_haproxy_load_balancer_is_reloaded_with_hup(
     argvs = [c.argv for c in lb.calls]
     assert argvs[-1] == ("kill", "-s", "HUP", "1")
     assert argvs.index(("cp", "/dev/stdin", haproxy.CONFIG_PATH)) < len(argvs) - 1
+
+
+def test_haproxy_maxconn_follows_the_load_balancer_file_limit(
+    plugin_manager: PykindPluginManager,
+    fake_provider: FakeProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYKIND_LOADBALANCER", "haproxy")
+    ctx = provisioned(plugin_manager, fake_provider, cluster("fd", control_planes=2))
+    lb = fake_provider.node("fd-external-load-balancer")
+    assert "maxconn 100000" in _configured(ctx, lb)
+    lb.files["/proc/1/limits"] = b"Max open files            1024                 20000   files\n"
+    assert "maxconn 9950" in _configured(ctx, lb)
+
+
+def _configured(ctx: StepContext, lb: FakeNode) -> str:
+    loadbalancer.run(ctx)
+    return lb.text(haproxy.CONFIG_PATH)
 
 
 def test_ipv6_clusters_balance_over_ipv6_addresses(
@@ -402,3 +420,55 @@ def test_go_duration(seconds: float, text: str) -> None:
 def test_old_kubernetes_uses_the_master_selector() -> None:
     assert wait_ready.selector_label("v1.23.4") == "node-role.kubernetes.io/master"
     assert wait_ready.selector_label("v1.36.1") == "node-role.kubernetes.io/control-plane"
+
+
+# ---------------------------------------------------------------- running a CNI config list
+def test_cni_network_list_runs_plugins_in_order_with_prev_result() -> None:
+    from pykind.networking.cni import CNIError, add_network_list, del_network_list
+
+    node = FakeNode("n", "worker", "c")
+    seen: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+
+    def plugin(name: str, result: dict[str, Any]) -> Any:
+        def answer(n: FakeNode, call: Any) -> bytes:
+            seen.append((name, json.loads(call.stdin), dict(call.env)))
+            return json.dumps(result).encode()
+
+        return answer
+
+    ptp_result = {"cniVersion": "0.3.1", "ips": [{"address": "10.244.1.2/24"}]}
+    node.on(["/opt/cni/bin/ptp"], plugin("ptp", ptp_result))
+    node.on(["/opt/cni/bin/portmap"], plugin("portmap", {**ptp_result, "portmap": True}))
+    conflist = kindnet.cni_config(["10.244.1.0/24"])
+    result = add_network_list(
+        node,
+        conflist,
+        container_id="pod1",
+        netns="/var/run/netns/pod1",
+        runtime_config={"portMappings": [{"hostPort": 80, "containerPort": 8080}]},
+    )
+    assert result == {**ptp_result, "portmap": True}
+    (ptp_name, ptp_conf, env), (pm_name, pm_conf, _) = seen
+    assert (ptp_name, pm_name) == ("ptp", "portmap")
+    assert env == {
+        "CNI_COMMAND": "ADD",
+        "CNI_CONTAINERID": "pod1",
+        "CNI_NETNS": "/var/run/netns/pod1",
+        "CNI_IFNAME": "eth0",
+        "CNI_PATH": "/opt/cni/bin",
+    }
+    assert ptp_conf["name"] == "kindnet" and ptp_conf["cniVersion"] == "0.3.1"
+    assert "prevResult" not in ptp_conf and "runtimeConfig" not in ptp_conf
+    assert pm_conf["prevResult"] == ptp_result
+    assert pm_conf["runtimeConfig"] == {"portMappings": [{"hostPort": 80, "containerPort": 8080}]}
+
+    seen.clear()
+    del_network_list(node, conflist, container_id="pod1", netns="/x", prev_result=result)
+    assert [(name, env["CNI_COMMAND"]) for name, _, env in seen] == [
+        ("portmap", "DEL"),
+        ("ptp", "DEL"),
+    ]
+
+    node.on(["/opt/cni/bin/ptp"], returncode=1, stdout=b'{"code": 11, "msg": "no addresses"}')
+    with pytest.raises(CNIError, match="'ptp' failed ADD in node 'n': code 11: no addresses"):
+        add_network_list(node, conflist, container_id="pod2", netns="/y")

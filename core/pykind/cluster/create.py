@@ -9,6 +9,8 @@ step, with the original error chained as its ``__cause__``.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,13 +81,23 @@ def validate_provider(provider: NodeProvider) -> None:
         )
 
 
-def validate_addons(
-    pm: PykindPluginManager, addons: Mapping[str, Any] | None
-) -> dict[str, BaseModel]:
+def _addons_api(attr: str) -> Any:
+    """``pykind.addons.<attr>`` when the add-ons package provides it, else None."""
+    if importlib.util.find_spec("pykind.addons") is None:
+        return None
+    return getattr(importlib.import_module("pykind.addons"), attr, None)
+
+
+def validate_addons(pm: PykindPluginManager, addons: Mapping[str, Any] | None) -> dict[str, Any]:
     """Chosen add-ons as ``name -> options model``; raw mappings are validated by the
-    add-on's ``options_model``. ConfigError names the add-on and the bad option."""
+    add-on's ``options_model``. ConfigError names the add-on and the bad option.
+
+    ``pykind.addons.resolve_selection`` does this (and more checks) when installed."""
     if not addons:
         return {}
+    resolve = _addons_api("resolve_selection")
+    if resolve is not None:
+        return dict(resolve(pm, addons))
     specs = pm.addons()
     chosen: dict[str, BaseModel] = {}
     for raw_name, options in addons.items():
@@ -112,9 +124,16 @@ def validate_addons(
 
 
 def prepare_addons(
-    pm: PykindPluginManager, config: ClusterConfig, addons: Mapping[str, BaseModel]
+    pm: PykindPluginManager, config: ClusterConfig, addons: Mapping[str, Any]
 ) -> ClusterConfig:
-    """Let each chosen add-on adjust the config before provisioning (``AddonSpec.prepare``)."""
+    """Let each chosen add-on adjust the config before provisioning (``AddonSpec.prepare``);
+    ``pykind.addons.prepare_config`` does it when installed."""
+    if not addons:
+        return config
+    prepare = _addons_api("prepare_config")
+    if prepare is not None:
+        prepared: ClusterConfig = prepare(pm, config, dict(addons))
+        return prepared
     specs = pm.addons()
     for name, options in addons.items():
         spec = specs[name]

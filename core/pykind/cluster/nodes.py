@@ -99,7 +99,10 @@ def copy_node_to_node(src: Node, dst: Node, path: str) -> None:
 
 def kube_version(node: Node) -> str:
     """The Kubernetes version the node image ships (``/kind/version``, e.g. ``v1.36.1``)."""
-    return read_file(node, "/kind/version").strip()
+    version = read_file(node, "/kind/version").strip()
+    if not version:
+        raise PykindError(f"node {node.name!r} reported an empty /kind/version")
+    return version
 
 
 def parse_version(version: str) -> tuple[int, int, int]:

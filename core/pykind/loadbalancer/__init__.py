@@ -35,7 +35,10 @@ def _configure_envoy(node: Node, backends: Mapping[str, str], *, port: int, ipv6
 
 
 def _configure_haproxy(node: Node, backends: Mapping[str, str], *, port: int, ipv6: bool) -> None:
-    write_file(node, haproxy.CONFIG_PATH, haproxy.render(backends, port=port, ipv6=ipv6))
+    limits = node.run(["cat", "/proc/1/limits"], check=False)
+    nofile = haproxy.parse_nofile_limit(limits.text) if limits.returncode == 0 else None
+    config = haproxy.render(backends, port=port, ipv6=ipv6, maxconn=haproxy.maxconn_for(nofile))
+    write_file(node, haproxy.CONFIG_PATH, config)
     node.run(list(haproxy.RELOAD_ARGV))
 
 

@@ -2,6 +2,10 @@
 
 Selected with ``PYKIND_LOADBALANCER=haproxy``. The image runs haproxy as PID 1 in master-worker
 mode with the config below; ``kill -s HUP 1`` reloads it in place (as upstream did).
+
+Upstream's ``maxconn 100000`` needs about 200k file descriptors; where the container's hard
+``nofile`` limit is lower, haproxy refuses to load such a config, so :func:`maxconn_for` caps it
+to what the limit allows.
 """
 
 from __future__ import annotations
@@ -14,9 +18,36 @@ IMAGE = "kindest/haproxy:v20230606-42a2262b"
 CONFIG_PATH = "/usr/local/etc/haproxy/haproxy.cfg"
 #: How the running haproxy picks up a new config.
 RELOAD_ARGV = ("kill", "-s", "HUP", "1")
+#: Upstream's connection limit ("limit memory usage to approximately 18 MB").
+DEFAULT_MAXCONN = 100000
+#: File descriptors haproxy needs beyond two per connection (listeners, checks, logs).
+_FD_RESERVE = 100
 
 
-def render(backends: Mapping[str, str], *, port: int = 6443, ipv6: bool = False) -> str:
+def maxconn_for(nofile_limit: int | None) -> int:
+    """Upstream's maxconn, lowered to fit a hard ``nofile`` limit (two FDs per connection)."""
+    if nofile_limit is None:
+        return DEFAULT_MAXCONN
+    return max(1, min(DEFAULT_MAXCONN, (nofile_limit - _FD_RESERVE) // 2))
+
+
+def parse_nofile_limit(proc_limits: str) -> int | None:
+    """The hard "Max open files" limit from ``/proc/<pid>/limits`` (None: unknown/unlimited)."""
+    for line in proc_limits.splitlines():
+        if line.startswith("Max open files"):
+            fields = line[len("Max open files") :].split()
+            if len(fields) >= 2 and fields[1].isdigit():
+                return int(fields[1])
+    return None
+
+
+def render(
+    backends: Mapping[str, str],
+    *,
+    port: int = 6443,
+    ipv6: bool = False,
+    maxconn: int = DEFAULT_MAXCONN,
+) -> str:
     """The haproxy config: one frontend on ``port``, one backend server per control plane.
 
     ``backends`` maps server name (the node name) to ``host:port``.
@@ -29,7 +60,7 @@ def render(backends: Mapping[str, str], *, port: int = 6443, ipv6: bool = False)
         "  log /dev/log local1 notice",
         "  daemon",
         "  # limit memory usage to approximately 18 MB",
-        "  maxconn 100000",
+        f"  maxconn {maxconn}",
         "",
         "resolvers docker",
         "  nameserver dns 127.0.0.11:53",

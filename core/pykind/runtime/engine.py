@@ -646,7 +646,15 @@ class EngineProvider:
         if not argv:
             raise ValueError("argv must not be empty")
         with self._call(f"running a command in node {name}"):
-            return exec_stream(self._exec_api(), name, argv, stdin=stdin, env=env, stdout=stdout)
+            return exec_stream(
+                self._exec_api(),
+                name,
+                argv,
+                stdin=stdin,
+                env=env,
+                stdout=stdout,
+                endpoint=self.endpoint,
+            )
 
     # ------------------------------------------------------------ endpoints
     def _api_server_node(self, cluster: str) -> Node:

@@ -11,13 +11,17 @@ output, so neither side can stall the other and nothing is buffered whole in mem
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import socket
 import struct
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO
+from urllib.parse import urlparse
 
+from pykind.errors import ProviderError
 from pykind.runtime.protocols import Stdin
 
 CHUNK = 256 * 1024
@@ -52,7 +56,98 @@ def _raw_socket(hijacked: Any) -> socket.socket:
     return sock
 
 
-def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
+class _Conn:
+    """A hijacked connection: the socket plus bytes already read past the HTTP headers."""
+
+    def __init__(self, sock: socket.socket, pending: bytes = b"") -> None:
+        self.sock = sock
+        self.pending = pending
+
+    def recv(self, size: int) -> bytes:
+        """Up to ``size`` bytes; b"" at end of stream. A reset counts as the end: engines
+        reset the connection when the command exits with stdin still being written."""
+        if self.pending:
+            data, self.pending = self.pending[:size], self.pending[size:]
+            return data
+        try:
+            return self.sock.recv(size)
+        except ConnectionResetError:
+            return b""
+
+
+def _plain_socket(endpoint: str | None) -> socket.socket | None:
+    """A new connection to ``endpoint`` when it is a unix socket or plain-HTTP TCP; None for
+    transports left to the SDK (TLS, ssh, named pipes)."""
+    if not endpoint:
+        return None
+    url = urlparse(endpoint)
+    if url.scheme in ("unix", "http+unix"):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(url.path)
+        return sock
+    tls = os.environ.get("DOCKER_TLS_VERIFY") or os.environ.get("DOCKER_CERT_PATH")
+    if url.scheme in ("tcp", "http") and not tls and url.hostname:
+        return socket.create_connection((url.hostname, url.port or 2375))
+    return None
+
+
+def _start_hijacked(api: Any, exec_id: str, endpoint: str | None) -> tuple[_Conn, Any]:
+    """Start the exec with ``Upgrade: tcp`` and take over the connection.
+
+    On unix and plain TCP endpoints the request is written by hand, so bytes the engine sends
+    right after its response headers cannot be lost in an HTTP library's read buffer.
+    """
+    sock = _plain_socket(endpoint)
+    if sock is None:
+        hijacked = api.exec_start(exec_id, socket=True, tty=False)
+        return _Conn(_raw_socket(hijacked)), hijacked
+    try:
+        path = urlparse(api._url("/exec/{0}/start", exec_id)).path
+        body = json.dumps({"Detach": False, "Tty": False}).encode()
+        request = (
+            f"POST {path} HTTP/1.1\r\nHost: engine\r\nContent-Type: application/json\r\n"
+            f"Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        sock.sendall(request + body)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            data = sock.recv(4096)
+            if not data:
+                raise ProviderError("the engine closed the exec connection before answering")
+            head += data
+        head, rest = head.split(b"\r\n\r\n", 1)
+        status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+        parts = status_line.split(" ", 2)
+        status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+        if status not in (101, 200):
+            message = _error_body(sock, head, rest)
+            raise ProviderError(f"starting the command failed ({status_line}): {message}")
+    except BaseException:
+        sock.close()
+        raise
+    return _Conn(sock, rest), None
+
+
+def _error_body(sock: socket.socket, head: bytes, rest: bytes) -> str:
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == b"content-length" and value.strip().isdigit():
+            length = int(value.strip())
+    while len(rest) < min(length, 65536):
+        data = sock.recv(4096)
+        if not data:
+            break
+        rest += data
+    text = rest.decode("utf-8", "replace").strip()
+    with contextlib.suppress(ValueError):
+        doc = json.loads(text)
+        if isinstance(doc, dict):
+            text = str(doc.get("message") or doc.get("cause") or text)
+    return text
+
+
+def _recv_exact(sock: _Conn, size: int) -> bytes | None:
     parts = []
     while size:
         data = sock.recv(min(size, CHUNK))
@@ -63,7 +158,7 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
     return b"".join(parts)
 
 
-def _frames(sock: socket.socket) -> Iterator[tuple[int, bytes]]:
+def _frames(sock: _Conn) -> Iterator[tuple[int, bytes]]:
     """(stream id, payload) frames of a non-tty attach stream until EOF."""
     while True:
         header = _recv_exact(sock, 8)
@@ -111,12 +206,15 @@ def exec_stream(
     stdin: Stdin | None,
     env: Mapping[str, str] | None,
     stdout: BinaryIO | None,
+    endpoint: str | None = None,
     poll_interval: float = 0.05,
 ) -> tuple[int, bytes, bytes]:
     """Run ``argv`` in ``container``; return (exit code, stdout, stderr).
 
-    When ``stdout`` is given, standard output is written there as it arrives and the returned
-    stdout is empty. SDK exceptions propagate for the caller to translate.
+    ``endpoint`` is the engine URL ``api`` talks to; unix and plain TCP endpoints are
+    hijacked directly (see :func:`_start_hijacked`). When ``stdout`` is given, standard output
+    is written there as it arrives and the returned stdout is empty. SDK exceptions propagate
+    for the caller to translate.
     """
     environment = [f"{k}={v}" for k, v in (env or {}).items()] or None
     created = api.exec_create(
@@ -130,8 +228,8 @@ def exec_stream(
         environment=environment,
     )
     exec_id = created["Id"] if isinstance(created, dict) else str(created)
-    hijacked = api.exec_start(exec_id, socket=True, tty=False)
-    sock = _raw_socket(hijacked)
+    conn, hijacked = _start_hijacked(api, exec_id, endpoint)
+    sock = conn.sock
     sock.settimeout(None)  # long silent commands must not hit the client's request timeout
     feeder = None
     if stdin is not None:
@@ -140,7 +238,7 @@ def exec_stream(
     out: list[bytes] = []
     err: list[bytes] = []
     try:
-        for stream, data in _frames(sock):
+        for stream, data in _frames(conn):
             if stream == _STDERR:
                 err.append(data)
             elif stdout is not None:
@@ -154,7 +252,7 @@ def exec_stream(
             feeder.join()
         sock.close()
         close = getattr(hijacked, "close", None)
-        if callable(close):
+        if hijacked is not None and callable(close):
             close()
     if feeder is not None and feeder.error is not None:
         raise feeder.error

@@ -38,6 +38,7 @@ from pykind.runtime.protocols import (
     ProvisionPlan,
     Stdin,
 )
+from pykind.status import step
 
 if TYPE_CHECKING:
     from pykind.status import Status
@@ -417,10 +418,12 @@ class FakeProvider:
     def provision(self, plan: ProvisionPlan, status: Status) -> None:
         self.events.append(ProviderEvent("provision", plan.cluster))
         self.plans[plan.cluster] = plan
-        for count, spec in enumerate(plan.nodes):
-            if self.provision_error is not None and count >= self.provision_fail_after:
-                raise self.provision_error
-            self.add_node(plan.cluster, spec.name, spec.role, image=spec.image)
+        boxes = sum(1 for spec in plan.nodes if spec.role != ROLE_LOAD_BALANCER)
+        with step(status, "Preparing nodes " + "📦 " * boxes):
+            for count, spec in enumerate(plan.nodes):
+                if self.provision_error is not None and count >= self.provision_fail_after:
+                    raise self.provision_error
+                self.add_node(plan.cluster, spec.name, spec.role, image=spec.image)
         self._api_ports[plan.cluster] = plan.api_server_port or next(self._ports)
 
     def add_node(self, cluster: str, name: str, role: str, *, image: str = "") -> FakeNode:

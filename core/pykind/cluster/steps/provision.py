@@ -8,7 +8,6 @@ from pykind import loadbalancer
 from pykind.cluster.context import StepContext
 from pykind.plugin.types import CreateStep, Phase
 from pykind.runtime.plan import plan_nodes
-from pykind.status import step
 
 _FLAVOUR_KEY = "loadbalancer_flavour"
 
@@ -27,9 +26,8 @@ def run(ctx: StepContext) -> None:
     plan = plan_nodes(ctx.config, config_dir=ctx.config_dir, load_balancer_image=flavour.image)
     plan = dataclasses.replace(plan, extra={**plan.extra, loadbalancer.PLAN_KEY: flavour.name})
     ctx.plan = plan
-    boxes = " ".join("📦" for _ in ctx.config.nodes)
-    with step(ctx.status, f"Preparing nodes {boxes}"):
-        ctx.provider.provision(plan, ctx.status)
+    # the provider reports "Preparing nodes 📦 ..." itself, as upstream's providers do
+    ctx.provider.provision(plan, ctx.status)
     ctx.nodes(refresh=True)
 
 

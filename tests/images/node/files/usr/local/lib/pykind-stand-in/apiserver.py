@@ -3,17 +3,23 @@
 # A stand-in for kube-apiserver in the pykind test node image: listens on TCP 6443 (IPv4 and,
 # when the node has IPv6, IPv6 too) and answers ANY HTTP request with 200 and a body naming
 # this node's hostname, so load-balancer and port-mapping tests can see which node answered.
-# Plain HTTP, no TLS, no Kubernetes API.
+# Each connection may speak plain HTTP or HTTPS (the first byte decides; the certificate is a
+# self-signed stand-in one, so clients must not verify it), which lets TLS health checks of a
+# load balancer pass. There is no Kubernetes API here.
 from __future__ import annotations
 
 import http.server
 import json
 import socket
 import socketserver
+import ssl
 import sys
+from typing import Any
 
 PORT = 6443
 HOSTNAME = socket.gethostname()
+TLS_DIR = "/usr/local/lib/pykind-stand-in/tls"
+TLS_HANDSHAKE = b"\x16"
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -45,10 +51,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
         sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
 
-class DualStackServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+def tls_context() -> ssl.SSLContext | None:
+    try:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(f"{TLS_DIR}/apiserver.crt", f"{TLS_DIR}/apiserver.key")
+        return context
+    except (OSError, ssl.SSLError) as exc:
+        print(f"no TLS (plain HTTP only): {exc}", file=sys.stderr, flush=True)
+        return None
+
+
+class SniffingServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    """Serves plain HTTP or, when a connection starts with a TLS handshake, HTTPS."""
+
     daemon_threads = True
-    request_queue_size = 128
     allow_reuse_address = True
+    request_queue_size = 128
+    context: ssl.SSLContext | None = None
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        conn = request
+        try:
+            request.settimeout(30)
+            first = request.recv(1, socket.MSG_PEEK)
+            if first == TLS_HANDSHAKE and self.context is not None:
+                conn = self.context.wrap_socket(request, server_side=True)
+            self.RequestHandlerClass(conn, client_address, self)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            if conn is not request:
+                conn.close()
+
+
+class DualStackServer(SniffingServer):
     address_family = socket.AF_INET6
 
     def server_bind(self) -> None:
@@ -57,23 +93,17 @@ class DualStackServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         super().server_bind()
 
 
-class IPv4Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-    allow_reuse_address = True
-
-
 def main() -> int:
-    server: http.server.HTTPServer
+    server: SniffingServer
     try:
         server = DualStackServer(("::", PORT), Handler)
         where = f"[::]:{PORT} (IPv4 and IPv6)"
     except OSError:
-        server = IPv4Server(("0.0.0.0", PORT), Handler)
+        server = SniffingServer(("0.0.0.0", PORT), Handler)
         where = f"0.0.0.0:{PORT}"
-    print(
-        f"kube-apiserver STAND-IN (not Kubernetes) for {HOSTNAME} listening on {where}", flush=True
-    )
+    server.context = tls_context()
+    tls = "HTTP and HTTPS" if server.context else "HTTP"
+    print(f"kube-apiserver STAND-IN (not Kubernetes) for {HOSTNAME}: {tls} on {where}", flush=True)
     server.serve_forever()
     return 0
 

@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -535,10 +536,7 @@ def kubectl_get(argv: list[str]) -> int:
     role = node_role()
     roles = "control-plane" if role == "control-plane" else "<none>"
     if output.startswith("jsonpath"):
-        if "conditions" in output:
-            print("True", end="")
-        elif "name" in output:
-            print(name, end="")
+        print(jsonpath(output.partition("=")[2], name), end="")
         return 0
     if output == "name":
         print(f"node/{name}")
@@ -559,6 +557,24 @@ def kubectl_get(argv: list[str]) -> int:
     print(f"{'NAME':<24} {'STATUS':<8} {'ROLES':<14} {'AGE':<5} VERSION")
     print(f"{name:<24} {'Ready':<8} {roles:<14} {'1m':<5} {VERSION}")
     return 0
+
+
+def jsonpath(template: str, name: str) -> str:
+    """Render a node-list jsonpath template for this one node: text outside ``{}`` is kept
+    (kubectl prints ``'True'`` for ``'{...status}'``); conditions are ``True``, names the
+    hostname, versions v1.36.1, anything else empty."""
+
+    def value(match: re.Match[str]) -> str:
+        expr = match.group(1)
+        if "conditions" in expr:
+            return "True"
+        if "version" in expr.lower():
+            return VERSION
+        if "name" in expr:
+            return name
+        return ""
+
+    return re.sub(r"\{([^{}]*)\}", value, template)
 
 
 def manifest_objects(data: bytes) -> Iterator[tuple[str, str]]:
@@ -609,8 +625,12 @@ def kubectl(argv: list[str]) -> int:
         for kind, name in manifest_objects(data or b""):
             print(f"{kind}/{name} {verb}")
         return 0
-    if sub == "taint":
-        print(f"node/{hostname()} untainted")
+    done = {"taint": "untainted", "label": "labeled", "annotate": "annotated"}.get(sub)
+    if done and len(pos) > 1 and pos[1].split(".")[0] in ("node", "nodes", "no"):
+        removing = any(p.endswith("-") for p in pos[2:])
+        if sub == "label" and removing and not any("=" in p for p in pos[2:]):
+            done = "unlabeled"
+        print(f"node/{hostname()} {done}")
     return 0
 
 
