@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from pykind.cli.lifecycle import CONTEXT_SETTINGS, fail, provider_option
+from pykind.cli.lifecycle import CONTEXT_SETTINGS, fail, global_options, provider_option
 
 
 def render(results: list[Any], *, color: bool = False) -> list[str]:
@@ -47,6 +47,7 @@ def render(results: list[Any], *, color: bool = False) -> list[str]:
     help="one line per check (text) or a JSON list of checks",
 )
 @provider_option
+@global_options
 def doctor(config: str | None, skip_privileged: bool, output: str, provider: str | None) -> None:
     """Checks this machine can run kind clusters
 

@@ -7,6 +7,7 @@ reporting); invoked on their own (embedding, tests) they fall back to plain stde
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import sys
@@ -16,6 +17,27 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _from_root_cli(module: str, attribute: str, default: Any) -> Any:
+    """``module.attribute`` of the root CLI package when installed, else ``default`` (these
+    commands also run stand-alone, for embedding and tests)."""
+    try:
+        return getattr(importlib.import_module(module), attribute)
+    except (ImportError, AttributeError):
+        return default
+
+
+def _no_options(f: F) -> F:
+    return f
+
+
+#: cobra-like groups (bare ``kind add`` shows help) and the persistent flags ``-v``/``-q``/
+#: ``--disable-plugin`` of the root CLI.
+KindGroup: type[click.Group] = _from_root_cli("pykind.cli.group", "KindGroup", click.Group)
+global_options: Callable[[F], F] = _from_root_cli(
+    "pykind.cli.options", "global_options", _no_options
+)
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
 CLUSTER_NAME_ENV = "KIND_CLUSTER_NAME"
@@ -163,7 +185,8 @@ def fail(message: str, exc: BaseException) -> NoReturn:
 
 
 # ---------------------------------------------------------------------------- add / remove
-@click.group(context_settings=CONTEXT_SETTINGS, invoke_without_command=False)
+@click.group(cls=KindGroup, context_settings=CONTEXT_SETTINGS)
+@global_options
 def add() -> None:
     """Adds one of [node]"""
 
@@ -201,6 +224,7 @@ def add() -> None:
 @name_option("the cluster name (default: env KIND_CLUSTER_NAME, else kind)")
 @provider_option
 @progress_option
+@global_options
 def add_node(
     role: str,
     image: str | None,
@@ -238,7 +262,8 @@ def add_node(
     session.info(f'Added node "{result.name}" ({result.role}, {result.image})')
 
 
-@click.group(context_settings=CONTEXT_SETTINGS, invoke_without_command=False)
+@click.group(cls=KindGroup, context_settings=CONTEXT_SETTINGS)
+@global_options
 def remove() -> None:
     """Removes one of [node]"""
 
@@ -251,6 +276,7 @@ def remove() -> None:
 )
 @provider_option
 @progress_option
+@global_options
 def remove_node(
     node: str, name: str | None, force: bool, provider: str | None, progress: str
 ) -> None:
@@ -286,6 +312,7 @@ def remove_node(
 )
 @provider_option
 @progress_option
+@global_options
 def stop(name: str | None, timeout: int, provider: str | None, progress: str) -> None:
     """Stops a cluster's containers
 
@@ -316,6 +343,7 @@ def stop(name: str | None, timeout: int, provider: str | None, progress: str) ->
 )
 @provider_option
 @progress_option
+@global_options
 def start(name: str | None, wait: float, provider: str | None, progress: str) -> None:
     """Starts a stopped cluster's containers
 
