@@ -310,3 +310,20 @@ def test_manager_delegates(provider: PowerFakeProvider) -> None:
     manager = make_cluster(provider, "dev")
     assert manager.add_node("dev", role="worker").name == "dev-worker"
     assert manager.remove_node("dev-worker").name == "dev-worker"
+
+
+def test_wait_for_the_new_node(
+    provider: PowerFakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_cluster(provider, "dev")
+    bootstrap = provider.node("dev-control-plane")
+    assert add_node(provider, "dev", wait=30).warnings == ()
+    asked = [c for c in bootstrap.commands("kubectl") if "dev-worker" in c]
+    assert asked and asked[-1][3:6] == ("get", "nodes", "dev-worker")
+
+    clock = iter(range(0, 1000, 10))
+    monkeypatch.setattr("pykind.lifecycle.nodes.monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr("pykind.lifecycle.nodes.sleep", lambda s: None)
+    bootstrap.on(["kubectl", "--request-timeout=1s"], stdout="False")
+    result = add_node(provider, "dev", wait=30)
+    assert result.warnings == ("timed out waiting for node dev-worker2 to be Ready",)
