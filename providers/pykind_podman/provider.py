@@ -235,12 +235,18 @@ class PodmanProvider(EngineProvider):
                 {"Name": volume.name, "Dest": "/var", "Options": ["suid", "exec", "dev"]}
             ]
         api = self.client.api
-        response = api.post(
-            "/containers/create",
-            data=json.dumps(spec),
-            headers={"Content-Type": "application/json"},
-        )
-        response.raise_for_status()
+        try:
+            response = api.post(
+                "/containers/create",
+                data=json.dumps(spec),
+                headers={"Content-Type": "application/json"},
+            )
+            response.raise_for_status()
+        except Exception:
+            if request.node:  # no container owns the volume: remove it now
+                with contextlib.suppress(Exception):
+                    self.client.volumes.get(spec["volumes"][0]["Name"]).remove(force=True)
+            raise
         container_id = response.json()["Id"]
         api.post(f"/containers/{container_id}/start").raise_for_status()
 

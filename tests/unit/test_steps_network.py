@@ -101,6 +101,24 @@ def test_unpullable_image_names_the_image_and_the_engine(
     assert ("end", "failed") in ctx.status.events
 
 
+def test_a_provider_message_naming_the_image_is_not_repeated(
+    plugin_manager: PykindPluginManager,
+    fake_provider: FakeProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake_provider.present_images = set()
+
+    def pull(image: str) -> None:
+        raise ImageNotFoundError(f"image {image!r} is not present in Fake: no registry")
+
+    monkeypatch.setattr(fake_provider, "pull_image", pull)
+    config = cluster("once")
+    config.nodes[0].image = "example/node:v3"
+    with pytest.raises(ImageNotFoundError) as info:
+        ensure_images.run(new_ctx(plugin_manager, fake_provider, config))
+    assert str(info.value) == "image 'example/node:v3' is not present in Fake: no registry"
+
+
 def test_ha_clusters_also_need_the_load_balancer_image(
     plugin_manager: PykindPluginManager,
     fake_provider: FakeProvider,

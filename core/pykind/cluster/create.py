@@ -162,12 +162,16 @@ def step_error(step: CreateStep, exc: BaseException) -> StepError:
     return StepError(step.name, f'create step "{step.name}" failed: {_describe(exc)}')
 
 
-def _cleanup(pm: PykindPluginManager, ctx: StepContext) -> None:
-    """Delete whatever was created; a cleanup failure must not hide the original error."""
+def _cleanup(pm: PykindPluginManager, ctx: StepContext, error: BaseException) -> None:
+    """Delete whatever was created. A cleanup failure must not hide the original error: it
+    is added to that error's message (when it is pykind's own)."""
     try:
         delete_cluster(pm, ctx.provider, ctx.config.name, kubeconfig=ctx.kubeconfig)
     except Exception as exc:
-        ctx.warnings.append(f"cleanup of cluster {ctx.config.name!r} failed: {exc}")
+        note = f"cleanup of cluster {ctx.config.name!r} failed too: {exc}"
+        ctx.warnings.append(note)
+        if isinstance(error, PykindError) and len(error.args) == 1:
+            error.args = (f"{error.args[0]}\n({note})",)
 
 
 def run_steps(pm: PykindPluginManager, ctx: StepContext, steps: list[CreateStep]) -> None:
@@ -229,9 +233,9 @@ def create_cluster(
     pm.hook.pykind_modify_create_steps(steps=steps, config=config)
     try:
         run_steps(pm, ctx, steps)
-    except BaseException:
+    except BaseException as exc:
         if not retain:
-            _cleanup(pm, ctx)
+            _cleanup(pm, ctx, exc)
         raise
     pm.hook.pykind_cluster_created(ctx=ctx)
     path = ctx.data.get(PATH_KEY)

@@ -133,7 +133,7 @@ def resolve_mounts(plan: ProvisionPlan) -> dict[str, tuple[BindMount, ...]]:
     for spec in plan.nodes:
         binds = []
         for i, mount in enumerate(spec.config.extra_mounts if spec.config else ()):
-            host = Path(os.path.expanduser(mount.host_path))
+            host = Path(mount.host_path)
             host = host if host.is_absolute() else base / host
             host = Path(os.path.abspath(host))
             if not host.exists():
