@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pykind.cli.doctor import doctor
+from pykind.cli.app import build_cli
 from pykind.cluster.manager import ClusterManager
 from pykind.config.models import ClusterConfig
 from pykind.doctor import run_checks
@@ -63,9 +63,8 @@ def test_a_port_in_use_is_named_by_doctor_and_stops_create(
         f"- role: control-plane\n  image: {node_image}\n  extraPortMappings:\n"
         f"  - containerPort: 80\n    hostPort: {busy_port}\n"
     )
-    result = CliRunner().invoke(
-        doctor, ["--provider", engine.name, "--config", str(config_file), "--no-privileged"]
-    )
+    args = ["doctor", "--provider", engine.name, "--config", str(config_file), "--no-privileged"]
+    result = CliRunner().invoke(build_cli(), args, prog_name="kind")
     assert result.exit_code == 1, result.output
     assert f"✗ host port 0.0.0.0:{busy_port}/tcp is already in use by " in result.output
     assert f"(pid {os.getpid()})" in result.output

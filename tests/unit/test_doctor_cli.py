@@ -6,11 +6,13 @@ import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from pykind.cli.doctor import doctor, render
+from pykind.cli.app import build_cli
+from pykind.cli.doctor import render
 from pykind.doctor.result import CheckResult, failed, noted, passed, warned
 from pykind.plugin.manager import create_plugin_manager
 from pykind.testing.fakes import FakeProvider
@@ -22,6 +24,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
     provider = FakeProvider()
     pm = create_plugin_manager(autoload=False, extra=[FakeProviderPlugin(provider)])
     monkeypatch.setattr("pykind.cluster.manager.get_plugin_manager", lambda: pm)
+    # under the root CLI's state (its persistent flags create it), plugins load through it
+    monkeypatch.setattr("pykind.cli.state.load_plugin_manager", lambda blocked: pm)
     return provider
 
 
@@ -34,6 +38,10 @@ def busy_port() -> Iterator[int]:
         yield sock.getsockname()[1]
     finally:
         sock.close()
+
+
+def kind(*args: str) -> Any:
+    return CliRunner().invoke(build_cli(), ["doctor", *args], prog_name="kind")
 
 
 def test_render() -> None:
@@ -55,7 +63,7 @@ def test_render() -> None:
 
 
 def test_healthy_fake_exits_zero() -> None:
-    result = CliRunner().invoke(doctor, ["--provider", "fake"])
+    result = kind("--provider", "fake")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("✓ fake ")
 
@@ -68,21 +76,17 @@ def test_a_port_in_use_fails_with_exit_1(tmp_path: Path, busy_port: int) -> None
         f"  extraPortMappings:\n  - containerPort: 80\n    hostPort: {busy_port}\n"
         "    listenAddress: 127.0.0.1\n"
     )
-    result = CliRunner().invoke(doctor, ["--provider", "fake", "--config", str(config)])
+    result = kind("--provider", "fake", "--config", str(config))
     assert result.exit_code == 1
     assert f"✗ host port 127.0.0.1:{busy_port}/tcp is already in use by " in result.output
-    data = json.loads(
-        CliRunner()
-        .invoke(doctor, ["--provider", "fake", "--config", str(config), "-o", "json"])
-        .stdout
-    )
+    data = json.loads(kind("--provider", "fake", "--config", str(config), "-o", "json").stdout)
     port = next(d for d in data if d["name"] == f"port {busy_port}/tcp")
     assert (port["ok"], port["severity"], port["symbol"]) == (False, "error", "✗")
 
 
 def test_unknown_provider_and_bad_config() -> None:
-    result = CliRunner().invoke(doctor, ["--provider", "nope"])
+    result = kind("--provider", "nope")
     assert result.exit_code == 1
     assert "✗ no usable node provider: unknown provider 'nope'" in result.output
-    bad = CliRunner().invoke(doctor, ["--provider", "fake", "--config", "/does/not/exist.yaml"])
+    bad = kind("--provider", "fake", "--config", "/does/not/exist.yaml")
     assert bad.exit_code == 1 and "failed to run the checks" in bad.output

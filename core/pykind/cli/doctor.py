@@ -9,7 +9,9 @@ from typing import Any
 
 import click
 
-from pykind.cli.lifecycle import CONTEXT_SETTINGS, fail, global_options, provider_option
+from pykind.cli.errors import CommandError
+from pykind.cli.options import CONTEXT_SETTINGS, global_options, provider_option
+from pykind.cli.state import get_state
 
 
 def render(results: list[Any], *, color: bool = False) -> list[str]:
@@ -59,15 +61,11 @@ def doctor(config: str | None, skip_privileged: bool, output: str, provider: str
     from pykind.doctor.result import CheckResult, failed
     from pykind.errors import PykindError
 
-    root: Any = click.get_current_context().find_root().obj
-    if hasattr(root, "setup"):
-        root.setup()
+    state = get_state()
+    state.setup()
     results: list[CheckResult]
-    from pykind.cluster.manager import ClusterManager
-
-    pm = root.plugin_manager() if hasattr(root, "plugin_manager") else None
     try:
-        engine = ClusterManager(provider, plugin_manager=pm).provider
+        engine = state.manager(provider, validate=False).provider
     except PykindError as exc:
         results = [
             failed("engine", f"no usable node provider: {exc}", "install or start docker or podman")
@@ -76,7 +74,7 @@ def doctor(config: str | None, skip_privileged: bool, output: str, provider: str
         try:
             results = run_checks(engine, config, privileged=not skip_privileged)
         except PykindError as exc:  # e.g. an invalid --config
-            fail("failed to run the checks", exc)
+            raise CommandError("failed to run the checks", exc) from exc
     if output == "json":
         click.echo(json.dumps([asdict(r) | {"symbol": r.symbol} for r in results], indent=2))
     else:

@@ -1,50 +1,25 @@
 """``kind add node``, ``kind remove node``, ``kind stop``, ``kind start``; and the
-``--progress json`` flag (:func:`progress_option`, :func:`apply_progress`) for any command.
-
-Under the root ``kind`` command these use its state (global flags, console status, error
-reporting); invoked on their own (embedding, tests) they fall back to plain stderr lines.
-"""
+``--progress json`` flag (:func:`progress_option`, :func:`apply_progress`) for any command
+that drives a ClusterManager."""
 
 from __future__ import annotations
 
-import importlib
 import os
-import re
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import click
 
+from pykind.cli.errors import CommandError
+from pykind.cli.formats import go_quote
+from pykind.cli.group import KindGroup
+from pykind.cli.options import CONTEXT_SETTINGS, Duration, global_options, provider_option
+from pykind.cli.state import CLUSTER_NAME_ENV, AppState, default_name, get_state
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-
-def _from_root_cli(module: str, attribute: str, default: Any) -> Any:
-    """``module.attribute`` of the root CLI package when installed, else ``default`` (these
-    commands also run stand-alone, for embedding and tests)."""
-    try:
-        return getattr(importlib.import_module(module), attribute)
-    except (ImportError, AttributeError):
-        return default
-
-
-def _no_options(f: F) -> F:
-    return f
-
-
-#: cobra-like groups (bare ``kind add`` shows help) and the persistent flags ``-v``/``-q``/
-#: ``--disable-plugin`` of the root CLI.
-KindGroup: type[click.Group] = _from_root_cli("pykind.cli.group", "KindGroup", click.Group)
-global_options: Callable[[F], F] = _from_root_cli(
-    "pykind.cli.options", "global_options", _no_options
-)
-
-CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
-CLUSTER_NAME_ENV = "KIND_CLUSTER_NAME"
-DEFAULT_CLUSTER_NAME = "kind"
 PROGRESS_CHOICES = ("text", "json")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
-_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
 # ---------------------------------------------------------------------------- shared options
@@ -69,36 +44,6 @@ def apply_progress(manager: Any, progress: str) -> Any:
     return manager
 
 
-def parse_duration(text: str) -> float:
-    """A Go duration (``90s``, ``1m30s``, ``2h``) or plain seconds, in seconds."""
-    text = text.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    pos, total = 0, 0.0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        pos = match.end()
-    if pos != len(text) or not text:
-        raise ValueError(f"invalid duration {text!r} (use e.g. 60s, 5m, 1m30s)")
-    return total
-
-
-class Duration(click.ParamType):
-    name = "duration"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, int | float):
-            return float(value)
-        try:
-            return parse_duration(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
 def parse_labels(_: click.Context | None, __: click.Parameter | None, value: str | None) -> Any:
     """``k=v,k2=v2`` as a dict (validated again by the node config model)."""
     labels: dict[str, str] = {}
@@ -110,78 +55,15 @@ def parse_labels(_: click.Context | None, __: click.Parameter | None, value: str
     return labels
 
 
-provider_option = click.option(
-    "--provider",
-    default=None,
-    metavar="NAME",
-    help="node provider: docker or podman (default: env KIND_EXPERIMENTAL_PROVIDER, "
-    "else auto-detect)",
-)
-
-
 def name_option(help: str) -> Callable[[F], F]:
     return click.option("-n", "--name", default=None, metavar="NAME", help=help)
 
 
-def cluster_name(flag: str | None) -> str:
-    return flag or os.environ.get(CLUSTER_NAME_ENV) or DEFAULT_CLUSTER_NAME
-
-
-# ---------------------------------------------------------------------------- plumbing
-class _StderrStatus:
-    """Status lines on stderr, for commands run outside the root ``kind`` command."""
-
-    def __init__(self) -> None:
-        self._steps: list[str] = []
-
-    def start(self, message: str) -> None:
-        self._steps.append(message)
-        click.echo(f" • {message}  ...", err=True)
-
-    def end(self, ok: bool) -> None:
-        message = self._steps.pop() if self._steps else ""
-        click.echo(f" {'✓' if ok else '✗'} {message}", err=True)
-
-    def info(self, message: str) -> None:
-        click.echo(message, err=True)
-
-
-class Session:
-    """The root CLI's state when there is one, else a minimal stand-alone equivalent."""
-
-    def __init__(self, provider: str | None, progress: str = "text") -> None:
-        root = click.get_current_context().find_root()
-        state = root.obj
-        self.state = state if hasattr(state, "manager") and hasattr(state, "status") else None
-        if self.state is not None:
-            self.state.setup()
-            self.manager = self.state.manager(provider)
-        else:
-            from pykind.cluster.manager import ClusterManager
-
-            self.manager = ClusterManager(provider, status=_StderrStatus())
-        apply_progress(self.manager, progress)
-
-    def info(self, message: str) -> None:
-        if self.state is not None:
-            self.state.info(message)
-        else:
-            click.echo(message, err=True)
-
-    def warn(self, message: str) -> None:
-        if self.state is not None:
-            self.state.warn(message)
-        else:
-            click.echo(f"WARNING: {message}", err=True)
-
-
-def fail(message: str, exc: BaseException) -> NoReturn:
-    """Raise the root CLI's CommandError (``ERROR: message: cause`` plus command output)."""
-    try:
-        from pykind.cli.errors import CommandError
-    except ImportError:
-        raise click.ClickException(f"{message}: {exc}") from exc
-    raise CommandError(message, exc) from exc
+def _start(provider: str | None, progress: str) -> tuple[AppState, Any]:
+    state = get_state()
+    state.setup()
+    manager = apply_progress(state.manager(provider), progress)
+    return state, manager
 
 
 # ---------------------------------------------------------------------------- add / remove
@@ -244,11 +126,11 @@ def add_node(
     """
     from pykind.errors import PykindError
 
-    cluster = cluster_name(name)
-    session = Session(provider, progress)
-    session.info(f'Adding a {role} node to cluster "{cluster}" ...')
+    cluster = default_name(name)
+    state, manager = _start(provider, progress)
+    state.info(f"Adding a {role} node to cluster {go_quote(cluster)} ...")
     try:
-        result = session.manager.add_node(
+        result = manager.add_node(
             cluster,
             role=role,
             image=image,
@@ -258,8 +140,8 @@ def add_node(
             retain=retain,
         )
     except PykindError as exc:
-        fail(f'failed to add a node to cluster "{cluster}"', exc)
-    session.info(f'Added node "{result.name}" ({result.role}, {result.image})')
+        raise CommandError(f"failed to add a node to cluster {go_quote(cluster)}", exc) from exc
+    state.info(f"Added node {go_quote(result.name)} ({result.role}, {result.image})")
 
 
 @click.group(cls=KindGroup, context_settings=CONTEXT_SETTINGS)
@@ -288,15 +170,15 @@ def remove_node(
     """
     from pykind.errors import PykindError
 
-    session = Session(provider, progress)
-    session.info(f'Removing node "{node}" ...')
+    state, manager = _start(provider, progress)
+    state.info(f"Removing node {go_quote(node)} ...")
     try:
-        result = session.manager.remove_node(
+        result = manager.remove_node(
             node, name=name or os.environ.get(CLUSTER_NAME_ENV) or None, force=force
         )
     except PykindError as exc:
-        fail(f'failed to remove node "{node}"', exc)
-    session.info(f'Removed node "{result.name}" from cluster "{result.cluster}"')
+        raise CommandError(f"failed to remove node {go_quote(node)}", exc) from exc
+    state.info(f"Removed node {go_quote(result.name)} from cluster {go_quote(result.cluster)}")
 
 
 # ---------------------------------------------------------------------------- stop / start
@@ -321,15 +203,15 @@ def stop(name: str | None, timeout: int, provider: str | None, progress: str) ->
     """
     from pykind.errors import PykindError
 
-    cluster = cluster_name(name)
-    session = Session(provider, progress)
-    session.info(f'Stopping cluster "{cluster}" ...')
+    cluster = default_name(name)
+    state, manager = _start(provider, progress)
+    state.info(f"Stopping cluster {go_quote(cluster)} ...")
     try:
-        result = session.manager.stop(cluster, timeout=timeout)
+        result = manager.stop(cluster, timeout=timeout)
     except PykindError as exc:
-        fail(f'failed to stop cluster "{cluster}"', exc)
+        raise CommandError(f"failed to stop cluster {go_quote(cluster)}", exc) from exc
     if not result.changed:
-        session.info(f'Cluster "{cluster}" was already stopped')
+        state.info(f"Cluster {go_quote(cluster)} was already stopped")
 
 
 @click.command("start", context_settings=CONTEXT_SETTINGS)
@@ -353,12 +235,12 @@ def start(name: str | None, wait: float, provider: str | None, progress: str) ->
     """
     from pykind.errors import PykindError
 
-    cluster = cluster_name(name)
-    session = Session(provider, progress)
-    session.info(f'Starting cluster "{cluster}" ...')
+    cluster = default_name(name)
+    state, manager = _start(provider, progress)
+    state.info(f"Starting cluster {go_quote(cluster)} ...")
     try:
-        result = session.manager.start(cluster, wait=wait)
+        result = manager.start(cluster, wait=wait)
     except PykindError as exc:
-        fail(f'failed to start cluster "{cluster}"', exc)
+        raise CommandError(f"failed to start cluster {go_quote(cluster)}", exc) from exc
     if not result.changed:
-        session.info(f'Cluster "{cluster}" was already running')
+        state.info(f"Cluster {go_quote(cluster)} was already running")
