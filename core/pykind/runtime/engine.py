@@ -32,7 +32,7 @@ from pykind.errors import (
     ProviderUnavailableError,
     PykindError,
 )
-from pykind.runtime.engine_exec import exec_stream
+from pykind.runtime.engine_exec import CHUNK, exec_stream
 from pykind.runtime.engine_net import free_port, join_host_port, network_lock
 from pykind.runtime.labels import CLUSTER_LABEL, ROLE_LABEL
 from pykind.runtime.protocols import (
@@ -67,6 +67,12 @@ _PROPAGATION = {
     MountPropagation.HOST_TO_CONTAINER: "rslave",
     MountPropagation.BIDIRECTIONAL: "rshared",
 }
+
+
+def error_text(exc: BaseException) -> str:
+    """An SDK exception's message: its ``explanation`` (the engine's own words) if it has one."""
+    text = getattr(exc, "explanation", None) or str(exc)
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
 
 
 # ---------------------------------------------------------------- the engine-neutral plan
@@ -320,6 +326,14 @@ class EngineProvider:
 
     def save_images(self, images: Sequence[str]) -> Iterator[bytes]:
         raise NotImplementedError
+
+    def _stream(self, response: Any) -> Iterator[bytes]:
+        """The body of a streamed HTTP ``response`` in chunks; the response is closed after."""
+        try:
+            with self._call("streaming saved images"):
+                yield from response.iter_content(chunk_size=CHUNK)
+        finally:
+            response.close()
 
     # ------------------------------------------------------------ client and errors
     @property
