@@ -459,41 +459,25 @@ class EngineProvider:
                 # behind a load balancer, control planes publish on loopback, random port
                 local = _loopback(family)
                 ports.append(PortBinding(local, free_port(local), API_SERVER_INTERNAL_PORT))
-            if spec.role == ROLE_LOAD_BALANCER:
-                requests.append(
-                    ContainerRequest(
-                        name=spec.name,
-                        role=spec.role,
-                        image=spec.image,
-                        network=network,
-                        labels=labels,
-                        env=dict(env),
-                        ports=tuple(ports),
-                        binds=common_binds,
-                        sysctls=sysctls,
-                        devices=devices,
-                        node=False,
-                        wait_for_boot=False,
-                    )
-                )
-                continue
+            is_node = spec.role != ROLE_LOAD_BALANCER
             node_env = dict(env)
-            if snapshotter is not None:
-                node_env["KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER"] = snapshotter
-            if spec.role == ROLE_CONTROL_PLANE:
-                node_env["KUBECONFIG"] = "/etc/kubernetes/admin.conf"
-            for pm in spec.config.extra_port_mappings if spec.config else ():
-                listen = pm.listen_address
-                if "listen_address" not in pm.model_fields_set and family == IPFamily.IPV6:
-                    listen = "::"
-                host_port = pm.host_port or free_port(listen)
-                ports.append(
-                    PortBinding(listen, host_port, pm.container_port, pm.protocol.value.lower())
-                )
             binds = list(common_binds)
-            if os.path.isdir("/lib/modules"):
-                binds.append(BindMount("/lib/modules", "/lib/modules", ("ro",)))
-            binds.extend(mounts.get(spec.name, ()))
+            if is_node:
+                if snapshotter is not None:
+                    node_env["KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER"] = snapshotter
+                if spec.role == ROLE_CONTROL_PLANE:
+                    node_env["KUBECONFIG"] = "/etc/kubernetes/admin.conf"
+                for pm in spec.config.extra_port_mappings if spec.config else ():
+                    listen = pm.listen_address
+                    if "listen_address" not in pm.model_fields_set and family == IPFamily.IPV6:
+                        listen = "::"
+                    host_port = pm.host_port or free_port(listen)
+                    ports.append(
+                        PortBinding(listen, host_port, pm.container_port, pm.protocol.value.lower())
+                    )
+                if os.path.isdir("/lib/modules"):
+                    binds.append(BindMount("/lib/modules", "/lib/modules", ("ro",)))
+                binds.extend(mounts.get(spec.name, ()))
             requests.append(
                 ContainerRequest(
                     name=spec.name,
@@ -506,6 +490,8 @@ class EngineProvider:
                     binds=tuple(binds),
                     sysctls=sysctls,
                     devices=devices,
+                    node=is_node,
+                    wait_for_boot=is_node,
                 )
             )
         return requests
