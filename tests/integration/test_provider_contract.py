@@ -6,8 +6,9 @@ Two clusters per engine are shared by most tests (created up front, removed at t
 * ``ha``: two control planes behind the external load balancer (the haproxy test image).
 
 Nodes run the test node image (systemd, containerd, recording stand-ins): nothing here is a
-real Kubernetes cluster. Both engines' shared clusters are provisioned in parallel on first
-use, so running the docker and podman halves in one session costs one boot wait.
+real Kubernetes cluster. When this module's tests run as one block, both engines' shared
+clusters are provisioned in parallel up front, so the docker and podman halves cost one boot
+wait; otherwise each engine's are provisioned on first use.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import multiprocessing
 import socket
 import tarfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -41,7 +43,6 @@ from pykind.runtime.engine_net import free_port, ula_subnet
 from pykind.runtime.labels import CLUSTER_LABEL, ROLE_LABEL
 from pykind.runtime.protocols import Node, NodeProvider
 from tests.integration.helpers import (
-    ENGINES,
     ClusterTracker,
     cluster_config,
     ensure_network_at,
@@ -122,24 +123,66 @@ def _provision_clusters(
     return Clusters(main=main.name, ha=ha.name, mounts=mounts, fixed_port=fixed)
 
 
-@pytest.fixture(scope="module")
-def shared_clusters(
-    module_tracker: ClusterTracker, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Clusters | BaseException]:
-    """The shared clusters of every reachable engine, all provisioned at once (docker and
-    podman in parallel); an engine's failure is kept for its own tests to raise."""
-    providers = [make_provider(name) for name in ENGINES]
-    reachable = [p for p in providers if _reachable(p)]
+class SharedClusters:
+    """Each engine's shared clusters, provisioned once per module run (on first use, or all
+    engines at once in parallel when this module's tests run back to back)."""
 
-    def provision(provider: EngineProvider) -> Clusters | BaseException:
+    def __init__(self, tracker: ClusterTracker, tmp: pytest.TempPathFactory) -> None:
+        self._tracker = tracker
+        self._tmp = tmp
+        self._lock = threading.Lock()
+        self._results: dict[str, Clusters | BaseException] = {}
+
+    def _provision(self, provider: EngineProvider) -> Clusters | BaseException:
         try:
-            mounts = tmp_path_factory.mktemp(f"mounts-{provider.name}")
-            return _provision_clusters(provider, module_tracker, mounts)
-        except BaseException as exc:
+            mounts = self._tmp.mktemp(f"mounts-{provider.name}")
+            return _provision_clusters(provider, self._tracker, mounts)
+        except BaseException as exc:  # kept for that engine's tests to raise
             return exc
 
-    results = run_parallel([functools.partial(provision, p) for p in reachable])
-    return {p.name: r for p, r in zip(reachable, results, strict=True)}
+    def prefetch(self, engines: list[str]) -> None:
+        providers = [make_provider(name) for name in engines]
+        providers = [p for p in providers if _reachable(p)]
+        results = run_parallel([functools.partial(self._provision, p) for p in providers])
+        with self._lock:
+            self._results.update({p.name: r for p, r in zip(providers, results, strict=True)})
+
+    def get(self, provider: EngineProvider) -> Clusters:
+        with self._lock:
+            if provider.name not in self._results:
+                self._results[provider.name] = self._provision(provider)
+            result = self._results[provider.name]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+
+def _engines_if_contiguous(request: pytest.FixtureRequest) -> list[str]:
+    """Engines this module's tests use, when they run as one block (no other module's tests
+    in between, so module fixtures live across both engines); else none."""
+    items = request.session.items
+    mine = [i for i, item in enumerate(items) if getattr(item, "module", None) is request.module]
+    if not mine or mine != list(range(mine[0], mine[-1] + 1)):
+        return []
+    engines = set()
+    for i in mine:
+        params = getattr(getattr(items[i], "callspec", None), "params", {})
+        if "engine" in params:
+            engines.add(str(params["engine"]))
+    return sorted(engines)
+
+
+@pytest.fixture(scope="module")
+def shared_clusters(
+    request: pytest.FixtureRequest,
+    module_tracker: ClusterTracker,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> SharedClusters:
+    shared = SharedClusters(module_tracker, tmp_path_factory)
+    engines = _engines_if_contiguous(request)
+    if len(engines) > 1:
+        shared.prefetch(engines)
+    return shared
 
 
 def _reachable(provider: EngineProvider) -> bool:
@@ -151,15 +194,8 @@ def _reachable(provider: EngineProvider) -> bool:
 
 
 @pytest.fixture
-def clusters(
-    engine: EngineProvider, shared_clusters: dict[str, Clusters | BaseException]
-) -> Clusters:
-    result = shared_clusters.get(engine.name)
-    if result is None:
-        pytest.fail(f"{engine.name}: shared clusters were not provisioned")
-    if isinstance(result, BaseException):
-        raise result
-    return result
+def clusters(engine: EngineProvider, shared_clusters: SharedClusters) -> Clusters:
+    return shared_clusters.get(engine)
 
 
 def _network_subnets(net: dict[str, Any]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
