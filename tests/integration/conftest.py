@@ -1,0 +1,103 @@
+"""Fixtures for engine-backed tests.
+
+* ``engine`` — a node provider per engine (docker, podman); skipped when the engine does not
+  answer, or failed when ``PYKIND_REQUIRE_ENGINES=1``.
+* ``node_image`` / ``lb_image`` / ``broken_image`` — test images built once per engine.
+* ``cluster_name`` — a unique ``t-<random>`` name whose containers are removed after the test.
+* ``tracker`` / ``module_tracker`` — record clusters and networks to remove at teardown
+  (function / module scope), even when the test fails.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from pykind.runtime.engine import EngineProvider
+from tests.integration.helpers import ClusterTracker, make_provider, random_name
+
+REQUIRE_ENV = "PYKIND_REQUIRE_ENGINES"
+
+
+def _reachable(provider: EngineProvider) -> str | None:
+    """None when the engine answers, else why not."""
+    from pykind.errors import PykindError
+
+    try:
+        provider.list_clusters()
+    except PykindError as exc:
+        return str(exc)
+    return None
+
+
+@pytest.fixture(
+    scope="session",
+    params=[
+        pytest.param("docker", marks=[pytest.mark.docker, pytest.mark.xdist_group("docker")]),
+        pytest.param("podman", marks=[pytest.mark.podman, pytest.mark.xdist_group("podman")]),
+    ],
+)
+def engine(request: pytest.FixtureRequest) -> EngineProvider:
+    """The provider under test (one per engine)."""
+    provider = make_provider(str(request.param))
+    problem = _reachable(provider)
+    if problem is not None:
+        message = f"{request.param} is not reachable: {problem}"
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return provider
+
+
+def _build(engine: EngineProvider, name: str) -> str:
+    from tests.images.build import build_image
+
+    return build_image(engine.name, name)
+
+
+@pytest.fixture(scope="session")
+def node_image(engine: EngineProvider) -> str:
+    """The test node image (systemd, containerd, stand-ins) for ``engine``."""
+    return _build(engine, "node")
+
+
+@pytest.fixture(scope="session")
+def lb_image(engine: EngineProvider) -> str:
+    """The test load-balancer image (haproxy) for ``engine``."""
+    return _build(engine, "haproxy")
+
+
+@pytest.fixture(scope="session")
+def broken_image(engine: EngineProvider) -> str:
+    """A node image whose init exits at once (never boots)."""
+    return _build(engine, "broken")
+
+
+def _cleanup(tracker: ClusterTracker) -> None:
+    errors = tracker.cleanup()
+    if errors:
+        pytest.fail("cleanup failed: " + "; ".join(errors))
+
+
+@pytest.fixture
+def tracker() -> Iterator[ClusterTracker]:
+    """Clusters/networks created by one test, removed after it."""
+    t = ClusterTracker()
+    yield t
+    _cleanup(t)
+
+
+@pytest.fixture(scope="module")
+def module_tracker() -> Iterator[ClusterTracker]:
+    """Clusters/networks shared by a module's tests, removed after the module."""
+    t = ClusterTracker()
+    yield t
+    _cleanup(t)
+
+
+@pytest.fixture
+def cluster_name(engine: EngineProvider, tracker: ClusterTracker) -> str:
+    """A unique cluster name; whatever carries its label is removed after the test."""
+    return tracker.track(engine, random_name())
