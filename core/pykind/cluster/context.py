@@ -30,6 +30,8 @@ class StepContext:
     #: Seconds to wait for control planes to be Ready (0: do not wait).
     wait: float = 0.0
     strict_patches: bool = False
+    #: The CNI to install (a registered ``CNISpec`` name; "none" installs nothing).
+    cni: str = "kindnet"
     #: Add-ons chosen for this cluster: name -> validated options model.
     addons: dict[str, Any] = field(default_factory=dict)
     #: Scratch space for steps to hand data on (join token, kubeconfig text, ...).

@@ -8,9 +8,11 @@ other fields (subnets, API server address) are filled by :meth:`ClusterConfig.wi
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from pykind.config import validators as v
 
 API_VERSION = "kind.x-k8s.io/v1alpha4"
 KIND = "Cluster"
@@ -23,6 +25,14 @@ DEFAULT_POD_SUBNET_V4 = "10.244.0.0/16"
 DEFAULT_SERVICE_SUBNET_V4 = "10.96.0.0/16"
 DEFAULT_POD_SUBNET_V6 = "fd00:10:244::/56"
 DEFAULT_SERVICE_SUBNET_V6 = "fd00:10:96::/112"
+
+
+#: Value types with upstream's rules (see :mod:`pykind.config.validators`).
+LabelKey = Annotated[str, AfterValidator(v.check_label_key)]
+LabelValue = Annotated[str, AfterValidator(v.check_label_value)]
+MergePatch = Annotated[str, AfterValidator(v.check_merge_patch)]
+JSON6902Patch = Annotated[str, AfterValidator(v.check_json6902)]
+TOMLPatch = Annotated[str, AfterValidator(v.check_toml)]
 
 
 class _Model(BaseModel):
@@ -64,37 +74,54 @@ class MountPropagation(str, Enum):
 
 
 class Mount(_Model):
-    container_path: str = Field(alias="containerPath")
-    host_path: str = Field(alias="hostPath")
+    #: Absolute path inside the node container.
+    container_path: Annotated[str, AfterValidator(v.check_container_path)] = Field(
+        alias="containerPath"
+    )
+    #: Path on the host; a relative path resolves against the config file's folder.
+    host_path: Annotated[str, AfterValidator(v.check_host_path)] = Field(alias="hostPath")
     read_only: bool = Field(False, alias="readOnly")
     selinux_relabel: bool = Field(False, alias="selinuxRelabel")
     propagation: MountPropagation = MountPropagation.NONE
 
 
 class PortMapping(_Model):
-    container_port: int = Field(alias="containerPort")
-    #: 0 (or unset) picks a random free host port, as upstream.
-    host_port: int = Field(0, alias="hostPort")
-    #: Upstream's default listen address is all interfaces.
-    listen_address: str = Field("0.0.0.0", alias="listenAddress")
+    container_port: Annotated[int, AfterValidator(v.check_container_port)] = Field(
+        alias="containerPort"
+    )
+    #: 0 (or unset) picks a random free host port, as upstream; -1 lets the engine pick.
+    host_port: Annotated[int, AfterValidator(v.check_port)] = Field(0, alias="hostPort")
+    #: Empty until defaults are applied: all interfaces (``0.0.0.0``, or ``::`` for an ipv6
+    #: cluster), as upstream.
+    listen_address: Annotated[str, AfterValidator(v.check_ip)] = Field("", alias="listenAddress")
+    #: Case-insensitive in YAML (upstream upper-cases it).
     protocol: PortProtocol = PortProtocol.TCP
+
+    @field_validator("protocol", mode="before")
+    @classmethod
+    def _upper_protocol(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
 
 class PatchJSON6902(_Model):
     group: str = ""
-    version: str
+    #: Empty matches every version (upstream).
+    version: str = ""
     kind: str
     #: An RFC 6902 patch as a YAML or JSON string, as upstream.
-    patch: str
+    patch: JSON6902Patch
 
 
 class Node(_Model):
     role: NodeRole = NodeRole.CONTROL_PLANE
-    image: str = DEFAULT_NODE_IMAGE
-    labels: dict[str, str] = Field(default_factory=dict)
+    #: Empty means the default image (filled by :meth:`ClusterConfig.with_defaults`).
+    image: Annotated[str, AfterValidator(v.check_image)] = DEFAULT_NODE_IMAGE
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     extra_mounts: list[Mount] = Field(default_factory=list, alias="extraMounts")
     extra_port_mappings: list[PortMapping] = Field(default_factory=list, alias="extraPortMappings")
-    kubeadm_config_patches: list[str] = Field(default_factory=list, alias="kubeadmConfigPatches")
+    kubeadm_config_patches: list[MergePatch] = Field(
+        default_factory=list, alias="kubeadmConfigPatches"
+    )
     kubeadm_config_patches_json6902: list[PatchJSON6902] = Field(
         default_factory=list, alias="kubeadmConfigPatchesJSON6902"
     )
@@ -102,12 +129,15 @@ class Node(_Model):
 
 class Networking(_Model):
     ip_family: IPFamily = Field(IPFamily.IPV4, alias="ipFamily")
-    #: 0 picks a random free port, as upstream.
-    api_server_port: int = Field(0, alias="apiServerPort")
+    #: 0 picks a random free port, as upstream; -1 lets the engine pick.
+    api_server_port: Annotated[int, AfterValidator(v.check_port)] = Field(0, alias="apiServerPort")
     #: Empty means loopback for the family (127.0.0.1 or ::1).
-    api_server_address: str = Field("", alias="apiServerAddress")
-    pod_subnet: str = Field("", alias="podSubnet")
-    service_subnet: str = Field("", alias="serviceSubnet")
+    api_server_address: Annotated[str, AfterValidator(v.check_ip)] = Field(
+        "", alias="apiServerAddress"
+    )
+    #: One CIDR, or two (one per family, comma-separated) for a dual-stack cluster.
+    pod_subnet: Annotated[str, AfterValidator(v.check_cidrs)] = Field("", alias="podSubnet")
+    service_subnet: Annotated[str, AfterValidator(v.check_cidrs)] = Field("", alias="serviceSubnet")
     disable_default_cni: bool = Field(False, alias="disableDefaultCNI")
     kube_proxy_mode: ProxyMode = Field(ProxyMode.IPTABLES, alias="kubeProxyMode")
     dns_search: list[str] | None = Field(None, alias="dnsSearch")
@@ -116,21 +146,43 @@ class Networking(_Model):
 class ClusterConfig(_Model):
     kind: str = KIND
     api_version: str = Field(API_VERSION, alias="apiVersion")
+    #: Empty means "kind" (or the ``--name`` flag / KIND_CLUSTER_NAME, which win).
     name: str = ""
     nodes: list[Node] = Field(default_factory=lambda: [Node()])
     networking: Networking = Field(default_factory=lambda: Networking())
     feature_gates: dict[str, bool] = Field(default_factory=dict, alias="featureGates")
     runtime_config: dict[str, str] = Field(default_factory=dict, alias="runtimeConfig")
-    kubeadm_config_patches: list[str] = Field(default_factory=list, alias="kubeadmConfigPatches")
+    kubeadm_config_patches: list[MergePatch] = Field(
+        default_factory=list, alias="kubeadmConfigPatches"
+    )
     kubeadm_config_patches_json6902: list[PatchJSON6902] = Field(
         default_factory=list, alias="kubeadmConfigPatchesJSON6902"
     )
-    containerd_config_patches: list[str] = Field(
+    containerd_config_patches: list[TOMLPatch] = Field(
         default_factory=list, alias="containerdConfigPatches"
     )
-    containerd_config_patches_json6902: list[str] = Field(
+    containerd_config_patches_json6902: list[JSON6902Patch] = Field(
         default_factory=list, alias="containerdConfigPatchesJSON6902"
     )
+
+    @field_validator("kind")
+    @classmethod
+    def _check_kind(cls, value: str) -> str:
+        if value != KIND:
+            raise ValueError(f"unknown kind {v.show(value)} (expected {KIND})")
+        return value
+
+    @field_validator("api_version")
+    @classmethod
+    def _check_api_version(cls, value: str) -> str:
+        if value != API_VERSION:
+            raise ValueError(f"unsupported apiVersion {v.show(value)} (expected {API_VERSION})")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        return v.check_cluster_name(value) if value else value
 
     def with_defaults(self) -> ClusterConfig:
         """A copy with the defaults that depend on other fields filled in (upstream's
@@ -138,8 +190,16 @@ class ClusterConfig(_Model):
         cfg = self.model_copy(deep=True)
         if not cfg.name:
             cfg.name = DEFAULT_CLUSTER_NAME
+        if not cfg.nodes:
+            cfg.nodes = [Node()]
         net = cfg.networking
         family = net.ip_family
+        for node in cfg.nodes:
+            if not node.image:
+                node.image = DEFAULT_NODE_IMAGE
+            for mapping in node.extra_port_mappings:
+                if not mapping.listen_address:
+                    mapping.listen_address = "::" if family == IPFamily.IPV6 else "0.0.0.0"
         if not net.pod_subnet:
             net.pod_subnet = {
                 IPFamily.IPV4: DEFAULT_POD_SUBNET_V4,
@@ -155,6 +215,16 @@ class ClusterConfig(_Model):
         if not net.api_server_address:
             net.api_server_address = "::1" if family == IPFamily.IPV6 else "127.0.0.1"
         return cfg
+
+    def check(self) -> list[str]:
+        """Upstream's ``Cluster.Validate`` and more, on a config with defaults applied.
+
+        Raises :class:`~pykind.errors.ConfigError` (naming the field) for the first problem;
+        returns warnings (e.g. an API server reachable from other machines).
+        """
+        from pykind.config.validate import validate_cluster
+
+        return validate_cluster(self)
 
     @property
     def control_planes(self) -> list[Node]:

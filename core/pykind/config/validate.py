@@ -1,0 +1,175 @@
+"""Cluster-wide validation of a config with defaults applied (upstream's ``Cluster.Validate``).
+
+Single values are checked by the models (:mod:`pykind.config.models`); this module re-checks them
+(a config may have been changed after it was built) and adds the rules that need several fields:
+subnet families, node hostnames, host port conflicts, at least one control plane.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from pykind.config import validators as v
+from pykind.config.problems import PathPart, config_error, format_path, from_validation_error
+
+if TYPE_CHECKING:
+    from pykind.config.models import ClusterConfig, Networking
+
+ROLE_SUFFIXES = ("control-plane", "worker")
+LOAD_BALANCER_SUFFIX = "external-load-balancer"
+
+
+def validate_cluster(config: ClusterConfig) -> list[str]:
+    """Raise ConfigError for the first problem of ``config``; return warnings."""
+    _revalidate_fields(config)
+    _check_name(config)
+    net = config.networking
+    warnings = _check_api_server(net)
+    _check_subnets(net)
+    for index, node in enumerate(config.nodes):
+        if not node.image:
+            raise config_error(("nodes", index, "image"), "image is a required field")
+    _check_host_ports(config)
+    if not config.control_planes:
+        raise config_error(("nodes",), "must have at least one control-plane node")
+    return warnings
+
+
+def _revalidate_fields(config: ClusterConfig) -> None:
+    """Run the models' own checks again: the config may have been changed since it was built."""
+    try:
+        type(config).model_validate(config.model_dump(by_alias=True, mode="python"))
+    except ValidationError as exc:
+        raise from_validation_error(exc, type(config)) from None
+
+
+def node_hostnames(config: ClusterConfig) -> list[str]:
+    """The hostnames upstream gives the cluster's containers (``<name>-control-plane2``...)."""
+    counts = {role: 0 for role in ROLE_SUFFIXES}
+    names: list[str] = []
+    for node in config.nodes:
+        role = node.role.value
+        counts[role] += 1
+        suffix = "" if counts[role] == 1 else str(counts[role])
+        names.append(f"{config.name}-{role}{suffix}")
+    if counts["control-plane"] > 1:
+        names.append(f"{config.name}-{LOAD_BALANCER_SUFFIX}")
+    return names
+
+
+def _check_name(config: ClusterConfig) -> None:
+    try:
+        v.check_cluster_name(config.name)
+        for hostname in node_hostnames(config):
+            v.check_hostname(hostname, config.name)
+    except ValueError as exc:
+        raise config_error(("name",), str(exc)) from None
+
+
+def _check_api_server(net: Networking) -> list[str]:
+    address = net.api_server_address
+    if not address:
+        return []
+    ip = v.parse_ip(address)
+    if ip.is_loopback:
+        return []
+    return [
+        f"networking.apiServerAddress is {address}, not a loopback address: the API server "
+        "will be reachable from other machines. Keep the default (127.0.0.1 or ::1) unless "
+        "you need remote access."
+    ]
+
+
+def _check_subnets(net: Networking) -> None:
+    family = net.ip_family.value
+    for field, value in (("podSubnet", net.pod_subnet), ("serviceSubnet", net.service_subnet)):
+        path: tuple[PathPart, ...] = ("networking", field)
+        if not value:
+            raise config_error(path, "must not be empty")
+        try:
+            networks = v.parse_cidrs(value)
+        except ValueError as exc:
+            raise config_error(path, str(exc)) from None
+        versions = sorted(n.version for n in networks)
+        if family == "dual":
+            if versions != [4, 6]:
+                raise config_error(
+                    path,
+                    "ipFamily dual needs one IPv4 and one IPv6 CIDR, comma-separated, "
+                    f"got {v.show(value)}",
+                )
+        elif len(networks) != 1:
+            raise config_error(
+                path,
+                f"only one CIDR allowed for single-stack ipFamily {family}, got {v.show(value)}",
+            )
+        elif versions[0] != (4 if family == "ipv4" else 6):
+            wanted = "IPv4" if family == "ipv4" else "IPv6"
+            raise config_error(
+                path, f"expected an {wanted} CIDR for ipFamily {family}, got {v.show(value)}"
+            )
+    pods = v.parse_cidrs(net.pod_subnet)
+    for service in v.parse_cidrs(net.service_subnet):
+        for pod in pods:
+            if service.version == pod.version and _overlap(service, pod):
+                raise config_error(
+                    ("networking", "serviceSubnet"),
+                    f"{service} overlaps the pod subnet {pod}",
+                )
+
+
+def _overlap(
+    a: ipaddress.IPv4Network | ipaddress.IPv6Network,
+    b: ipaddress.IPv4Network | ipaddress.IPv6Network,
+) -> bool:
+    return a.network_address in b or b.network_address in a
+
+
+@dataclass(frozen=True)
+class _Binding:
+    where: str
+    port: int
+    protocol: str
+    address: str
+
+
+def _same_address(a: str, b: str) -> bool:
+    """Two listen addresses clash if equal or either is a wildcard (as upstream)."""
+    if v.is_wildcard(a) or v.is_wildcard(b):
+        return True
+    return v.parse_ip(a) == v.parse_ip(b)
+
+
+def _check_host_ports(config: ClusterConfig) -> None:
+    """No two port mappings (on any nodes) nor the API server may bind the same host port."""
+    net = config.networking
+    bindings: list[_Binding] = []
+    if net.api_server_port > 0:
+        bindings.append(
+            _Binding("networking.apiServerPort", net.api_server_port, "TCP", net.api_server_address)
+        )
+    for i, node in enumerate(config.nodes):
+        for j, mapping in enumerate(node.extra_port_mappings):
+            if mapping.host_port in (0, -1):
+                continue  # a random port each: never a conflict
+            path = ("nodes", i, "extraPortMappings", j)
+            protocol = mapping.protocol.value
+            address = mapping.listen_address or (
+                "::" if net.ip_family.value == "ipv6" else "0.0.0.0"
+            )
+            for other in bindings:
+                if (
+                    other.port == mapping.host_port
+                    and other.protocol == protocol
+                    and _same_address(other.address, address)
+                ):
+                    raise config_error(
+                        (*path, "hostPort"),
+                        f"host port {mapping.host_port}/{protocol} on {address} is already used "
+                        f"by {other.where} ({other.address})",
+                    )
+            bindings.append(_Binding(format_path(path), mapping.host_port, protocol, address))
