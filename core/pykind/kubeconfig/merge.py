@@ -63,9 +63,9 @@ def write_cluster(
     _make_parents(path.parent, target)
     with _locked(path, lock_timeout):
         doc = read_kubeconfig(path)
-        _replace_file(
-            path, dump_document(merge_entries(doc, entries, set_current=set_current)), target
-        )
+        with _too_deep(path):
+            text = dump_document(merge_entries(doc, entries, set_current=set_current))
+        _replace_file(path, text, target)
     return path
 
 
@@ -83,9 +83,12 @@ def remove_cluster(
     if not path.exists():
         return False
     with _locked(path, lock_timeout):
-        doc, changed = remove_entries(read_kubeconfig(path), context_name(cluster_name))
+        doc = read_kubeconfig(path)
+        with _too_deep(path):
+            doc, changed = remove_entries(doc, context_name(cluster_name))
+            text = dump_document(doc) if changed else ""
         if changed:
-            _replace_file(path, dump_document(doc), target)
+            _replace_file(path, text, target)
     return changed
 
 
@@ -127,7 +130,18 @@ def read_cluster_entries(
     path: str | os.PathLike[str], cluster_name: str
 ) -> KubeconfigEntries | None:
     """The ``kind-<cluster_name>`` entries stored in the file at ``path``, if all are there."""
-    return find_entries(read_kubeconfig(path), context_name(cluster_name))
+    doc = read_kubeconfig(path)
+    with _too_deep(Path(path)):
+        return find_entries(doc, context_name(cluster_name))
+
+
+@contextlib.contextmanager
+def _too_deep(path: Path) -> Iterator[None]:
+    """Nesting that PyYAML could read but Python cannot copy or write back."""
+    try:
+        yield
+    except RecursionError:
+        raise ConfigError(f"kubeconfig {path} is nested too deeply to update") from None
 
 
 # -- locking ------------------------------------------------------------------------------------
