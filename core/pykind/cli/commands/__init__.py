@@ -1,0 +1,1 @@
+"""One module per top-level verb; each is imported only when its verb runs."""
