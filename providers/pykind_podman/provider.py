@@ -235,14 +235,31 @@ class PodmanProvider(EngineProvider):
                 {"Name": volume.name, "Dest": "/var", "Options": ["suid", "exec", "dev"]}
             ]
         api = self.client.api
-        response = api.post(
-            "/containers/create",
-            data=json.dumps(spec),
-            headers={"Content-Type": "application/json"},
-        )
-        response.raise_for_status()
+        try:
+            response = api.post(
+                "/containers/create",
+                data=json.dumps(spec),
+                headers={"Content-Type": "application/json"},
+            )
+            response.raise_for_status()
+        except BaseException:
+            # not created: its volume is nobody's (never remove by label here, another
+            # run's node of the same name may own a volume with that label)
+            if request.node:
+                self._remove_volume(spec["volumes"][0]["Name"])
+            raise
         container_id = response.json()["Id"]
         api.post(f"/containers/{container_id}/start").raise_for_status()
+
+    def _remove_volume(self, name: str) -> None:
+        import podman.errors
+
+        with contextlib.suppress(podman.errors.APIError, podman.errors.PodmanError):
+            self.client.volumes.get(name).remove(force=False)
+
+    def _is_name_conflict(self, exc: BaseException) -> bool:
+        # podman 4 answers a taken name with HTTP 500 ("... that name is already in use")
+        return "name is already in use" in str(exc) or super()._is_name_conflict(exc)
 
     def _after_delete(self, names: Sequence[str]) -> None:
         import podman.errors

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO, ClassVar
 
 from pykind.config.models import ClusterConfig, IPFamily, MountPropagation
 from pykind.errors import (
+    ClusterExistsError,
     ClusterNotFoundError,
     ConfigError,
     NodeCommandError,
@@ -153,6 +154,13 @@ def resolve_mounts(plan: ProvisionPlan) -> dict[str, tuple[BindMount, ...]]:
     return out
 
 
+def _claim_request(cluster: str, requests: Sequence[ContainerRequest]) -> ContainerRequest:
+    """The container that claims the cluster's name: the first control plane (every plan of
+    a cluster name has ``<name>-control-plane``), else the first container."""
+    first = f"{cluster}-{ROLE_CONTROL_PLANE}"
+    return next((r for r in requests if r.name == first), requests[0])
+
+
 def _loopback(family: IPFamily) -> str:
     return "::1" if family == IPFamily.IPV6 else "127.0.0.1"
 
@@ -271,6 +279,12 @@ class EngineProvider:
 
     def _is_not_found(self, exc: BaseException) -> bool:
         raise NotImplementedError
+
+    def _is_name_conflict(self, exc: BaseException) -> bool:
+        """Whether ``exc`` says a container of the requested name exists (HTTP 409)."""
+        response = getattr(exc, "response", None)
+        code = getattr(exc, "status_code", None) or getattr(response, "status_code", None)
+        return code == 409 and "already in use" in str(exc)
 
     def _ensure_network(self, name: str) -> None:
         """Create network ``name`` unless it exists (called under the network lock)."""
@@ -400,7 +414,16 @@ class EngineProvider:
         nodes = sum(1 for n in plan.nodes if n.role != ROLE_LOAD_BALANCER)
         with step(status, "Preparing nodes " + "📦 " * nodes):
             requests = self.plan_containers(plan, network, mounts)
-            self._run_parallel([functools.partial(self._create_node, r) for r in requests])
+            # The first control plane's name is the cluster's claim: the engine creates at
+            # most one container of a name, so of two runs creating the same cluster at once
+            # exactly one gets it; the other stops before creating anything and must not
+            # clean up (ClusterExistsError), since everything there is the winner's.
+            claim = _claim_request(plan.cluster, requests)
+            self._claim(plan.cluster, claim)
+            tasks = [functools.partial(self._create_node, r) for r in requests if r is not claim]
+            if claim.wait_for_boot:
+                tasks.insert(0, functools.partial(self.wait_for_boot, claim.name))
+            self._run_parallel(tasks)
 
     def plan_containers(
         self,
@@ -516,6 +539,19 @@ class EngineProvider:
         )
         envs["NO_PROXY"] = envs["no_proxy"] = joined
         return envs
+
+    def _claim(self, cluster: str, request: ContainerRequest) -> None:
+        """Create (and start) ``request``'s container; ClusterExistsError when the engine
+        already has a container of that name."""
+        with self._call(f"creating node {request.name}"):
+            try:
+                self._create_container(request)
+            except Exception as exc:
+                if self._is_name_conflict(exc):
+                    raise ClusterExistsError(
+                        f'node(s) already exist for a cluster with the name "{cluster}"'
+                    ) from exc
+                raise
 
     def _create_node(self, request: ContainerRequest) -> None:
         with self._call(f"creating node {request.name}"):
