@@ -99,8 +99,7 @@ def test_four_clusters_at_once_share_one_network_and_one_kubeconfig(
 
     # and four deletes at once leave exactly the user's entry
     deletes = [
-        Kind.start(["delete", "cluster", "--name", n], env, tmp_path / f"delete-{n}")
-        for n in names
+        Kind.start(["delete", "cluster", "--name", n], env, tmp_path / f"delete-{n}") for n in names
     ]
     codes = [run.wait() for run in deletes]
     assert codes == [0] * PARALLEL, "\n\n".join(r.stderr for r in deletes)

@@ -91,9 +91,7 @@ def volumes_of(node: Node) -> list[str]:
     if provider is None:
         return []
     attrs = dict(provider.client.containers.get(node.name).attrs)
-    return sorted(
-        str(m["Name"]) for m in attrs.get("Mounts") or () if m.get("Type") == "volume"
-    )
+    return sorted(str(m["Name"]) for m in attrs.get("Mounts") or () if m.get("Type") == "volume")
 
 
 @hookimpl
@@ -198,7 +196,9 @@ class Kind:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-            raise AssertionError(f"kind did not finish within {timeout:g}s:\n{self.stderr}")
+            raise AssertionError(
+                f"kind did not finish within {timeout:g}s:\n{self.stderr}"
+            ) from None
 
     def kill(self) -> None:
         if self.proc.poll() is None:

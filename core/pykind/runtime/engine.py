@@ -18,7 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
@@ -141,6 +141,13 @@ def resolve_mounts(plan: ProvisionPlan) -> dict[str, tuple[BindMount, ...]]:
                 raise ConfigError(
                     f"host path {str(host)!r} does not exist", field=_mount_field(plan, spec, i)
                 )
+            # a bind is "source:target[:options]" to the engine: a colon would be misread
+            for path, name in ((str(host), "hostPath"), (mount.container_path, "containerPath")):
+                if ":" in path:
+                    raise ConfigError(
+                        f"{path!r} contains ':', which the container engine cannot mount",
+                        field=_mount_field(plan, spec, i).rsplit(".", 1)[0] + f".{name}",
+                    )
             opts = []
             if mount.read_only:
                 opts.append("ro")
@@ -159,6 +166,21 @@ def _claim_request(cluster: str, requests: Sequence[ContainerRequest]) -> Contai
     a cluster name has ``<name>-control-plane``), else the first container."""
     first = f"{cluster}-{ROLE_CONTROL_PLANE}"
     return next((r for r in requests if r.name == first), requests[0])
+
+
+def _wait_uninterrupted(futures: Sequence[Future[None]]) -> ClusterExistsError | None:
+    """Wait for ``futures`` even through further interrupts; the ClusterExistsError one of
+    them raised, if any."""
+    while True:
+        try:
+            wait(futures)
+            break
+        except KeyboardInterrupt:
+            continue
+    for future in futures:
+        if not future.cancelled() and isinstance(future.exception(), ClusterExistsError):
+            return future.exception()  # type: ignore[return-value]
+    return None
 
 
 def _loopback(family: IPFamily) -> str:
@@ -251,6 +273,8 @@ class EngineProvider:
         self._client: Any = None
         self._client_lock = threading.Lock()
         self._info: ProviderInfo | None = None
+        #: Set when an interrupted provisioning stops waiting for nodes to boot.
+        self._aborting = threading.Event()
         self._engine_info_cache: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
@@ -405,6 +429,7 @@ class EngineProvider:
 
     # ------------------------------------------------------------ provisioning
     def provision(self, plan: ProvisionPlan, status: Status = NULL_STATUS) -> None:
+        self._aborting.clear()
         mounts = resolve_mounts(plan)
         network = self.network_name()
         if not self._network and os.environ.get(self.network_env) == network:
@@ -419,7 +444,7 @@ class EngineProvider:
             # exactly one gets it; the other stops before creating anything and must not
             # clean up (ClusterExistsError), since everything there is the winner's.
             claim = _claim_request(plan.cluster, requests)
-            self._claim(plan.cluster, claim)
+            self._run_parallel([functools.partial(self._claim, plan.cluster, claim)])
             tasks = [functools.partial(self._create_node, r) for r in requests if r is not claim]
             if claim.wait_for_boot:
                 tasks.insert(0, functools.partial(self.wait_for_boot, claim.name))
@@ -559,13 +584,31 @@ class EngineProvider:
         if request.wait_for_boot:
             self.wait_for_boot(request.name)
 
-    @staticmethod
-    def _run_parallel(tasks: Sequence[Callable[[], None]]) -> None:
-        """Run ``tasks`` concurrently, wait for all, raise the first failure (in task order)."""
+    def _run_parallel(self, tasks: Sequence[Callable[[], None]]) -> None:
+        """Run ``tasks`` concurrently, wait for all, raise the first failure (in task order).
+
+        When the caller is interrupted (Ctrl-C, SIGTERM) while waiting, tasks not started
+        are cancelled, boot waits stop, and the running ones (an engine request each) are
+        waited for before the interrupt goes on: the cleanup that follows then sees every
+        container that was created. A task that found the cluster name taken
+        (ClusterExistsError) wins over the interrupt, so that cleanup removes nothing.
+        """
         if not tasks:
             return
-        with ThreadPoolExecutor(max_workers=len(tasks), thread_name_prefix="pykind") as pool:
-            futures = [pool.submit(task) for task in tasks]
+        pool = ThreadPoolExecutor(max_workers=len(tasks), thread_name_prefix="pykind")
+        futures = [pool.submit(task) for task in tasks]
+        try:
+            wait(futures)
+        except BaseException:
+            self._aborting.set()
+            for future in futures:
+                future.cancel()
+            lost = _wait_uninterrupted(futures)
+            if lost is not None:
+                raise lost from None
+            raise
+        finally:
+            pool.shutdown(wait=False)
         for future in futures:
             exc = future.exception()
             if exc is not None:
@@ -591,7 +634,8 @@ class EngineProvider:
             if time.monotonic() >= deadline:
                 reason = f"systemd did not reach the multi-user target within {timeout:g}s"
                 raise self._boot_error(name, reason, logs)
-            time.sleep(0.5)
+            if self._aborting.wait(0.5):
+                raise ProviderError(f"interrupted while waiting for node {name!r} to boot")
 
     @staticmethod
     def _boot_error(name: str, reason: str, logs: bytes, lines: int = 25) -> ProviderError:
