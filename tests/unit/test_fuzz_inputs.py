@@ -10,6 +10,8 @@ strings Docker parses.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from pykind.config.loader import parse_config
 from pykind.errors import ConfigError, PykindError
 from pykind.kubeadm.config import NodeFacts, node_kubeadm_config
 from pykind.runtime.engine import EngineProvider
-from pykind.runtime.labels import CLUSTER_LABEL, ROLE_LABEL
+from pykind.runtime.labels import CLUSTER_LABEL
 from pykind.runtime.plan import plan_nodes
 
 FUZZ = settings(
@@ -154,11 +156,12 @@ def test_node_labels(key: str, value: str, tmp_path: Path) -> None:
     read_only=st.booleans(),
 )
 def test_mount_paths(host: str, container: str, read_only: bool, tmp_path: Path) -> None:
-    # relative host paths resolve against the config folder; make them exist when possible
-    try:
-        (tmp_path / host).mkdir(parents=True, exist_ok=True)
-    except (OSError, ValueError):
-        pass
+    # relative host paths resolve against the config folder; make them exist when that stays
+    # inside the test's folder (never create anything elsewhere)
+    with contextlib.suppress(OSError, ValueError):
+        wanted = Path(os.path.abspath(tmp_path / host))
+        if tmp_path in wanted.parents:
+            wanted.mkdir(parents=True, exist_ok=True)
     doc = {
         "nodes": [
             {
