@@ -86,9 +86,14 @@ class DockerProvider(EngineProvider):
         return super()._translate(exc, what)
 
     def _is_not_found(self, exc: BaseException) -> bool:
+        """NotFound, or a removal another client already started (the container is going)."""
         import docker.errors
 
-        return isinstance(exc, docker.errors.NotFound)
+        if isinstance(exc, docker.errors.NotFound):
+            return True
+        return isinstance(exc, docker.errors.APIError) and "already in progress" in _explanation(
+            exc
+        )
 
     # ------------------------------------------------------------ engine facts
     def _load_info(self) -> ProviderInfo:

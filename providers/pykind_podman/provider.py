@@ -261,6 +261,23 @@ class PodmanProvider(EngineProvider):
         # podman 4 answers a taken name with HTTP 500 ("... that name is already in use")
         return "name is already in use" in str(exc) or super()._is_name_conflict(exc)
 
+    def _remove_container(self, name: str) -> None:
+        """``podman rm -f -v`` without the stop grace period (docker's ``rm -f`` kills too)."""
+        import podman.errors
+
+        with self._call(f"removing node {name}"):
+            response = self.client.api.delete(
+                f"/containers/{name}", params={"force": True, "v": True, "timeout": 0}
+            )
+            try:
+                response.raise_for_status()
+            except podman.errors.NotFound:
+                return
+            reports = response.json() if response.content else []
+            for report in reports if isinstance(reports, list) else ():
+                if report.get("Err"):
+                    raise ProviderError(f"Podman error while removing node {name}: {report['Err']}")
+
     def _after_delete(self, names: Sequence[str]) -> None:
         import podman.errors
 

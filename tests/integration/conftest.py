@@ -35,8 +35,8 @@ def _reachable(provider: EngineProvider) -> str | None:
 @pytest.fixture(
     scope="session",
     params=[
-        pytest.param("docker", marks=[pytest.mark.docker, pytest.mark.xdist_group("docker")]),
-        pytest.param("podman", marks=[pytest.mark.podman, pytest.mark.xdist_group("podman")]),
+        pytest.param("docker", marks=pytest.mark.docker),
+        pytest.param("podman", marks=pytest.mark.podman),
     ],
 )
 def engine(request: pytest.FixtureRequest) -> EngineProvider:

@@ -6,6 +6,7 @@ teardown, whether the test passed or not.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 import time
@@ -64,12 +65,14 @@ class ClusterTracker:
 
     def track(self, provider: NodeProvider, cluster: str) -> str:
         with self._lock:
-            self._clusters.append((provider, cluster))
+            if not any(p is provider and c == cluster for p, c in self._clusters):
+                self._clusters.append((provider, cluster))
         return cluster
 
     def track_network(self, provider: EngineProvider, network: str) -> str:
         with self._lock:
-            self._networks.append((provider, network))
+            if not any(p is provider and n == network for p, n in self._networks):
+                self._networks.append((provider, network))
         return network
 
     def provision(
@@ -96,11 +99,14 @@ class ClusterTracker:
         with self._lock:
             clusters, self._clusters = self._clusters, []
             networks, self._networks = self._networks, []
-        for provider, cluster in clusters:
+
+        def delete(provider: NodeProvider, cluster: str) -> None:
             try:
                 provider.delete_nodes(provider.list_nodes(cluster))
             except Exception as exc:
                 errors.append(f"cluster {cluster}: {exc}")
+
+        run_parallel([functools.partial(delete, p, c) for p, c in clusters])
         for provider, network in networks:
             try:
                 remove_network(provider, network)

@@ -1,16 +1,18 @@
 """The node provider contract, against real Docker and Podman engines.
 
-Two clusters per engine are shared by most tests (created in parallel, removed at the end):
+Two clusters per engine are shared by most tests (created up front, removed at the end):
 
 * ``main``: dual-stack, a control plane with extra mounts and port mappings, and a worker;
 * ``ha``: two control planes behind the external load balancer (the haproxy test image).
 
 Nodes run the test node image (systemd, containerd, recording stand-ins): nothing here is a
-real Kubernetes cluster. Run both engines side by side with ``-n 2 --dist loadgroup``.
+real Kubernetes cluster. Both engines' shared clusters are provisioned in parallel on first
+use, so running the docker and podman halves in one session costs one boot wait.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import ipaddress
@@ -39,6 +41,7 @@ from pykind.runtime.engine_net import free_port, ula_subnet
 from pykind.runtime.labels import CLUSTER_LABEL, ROLE_LABEL
 from pykind.runtime.protocols import Node, NodeProvider
 from tests.integration.helpers import (
+    ENGINES,
     ClusterTracker,
     cluster_config,
     ensure_network_at,
@@ -68,15 +71,14 @@ class Clusters:
         return {n.name: n for n in provider.list_nodes(cluster)}
 
 
-@pytest.fixture(scope="module")
-def clusters(
-    engine: EngineProvider,
-    node_image: str,
-    lb_image: str,
-    module_tracker: ClusterTracker,
-    tmp_path_factory: pytest.TempPathFactory,
+def _provision_clusters(
+    provider: EngineProvider, tracker: ClusterTracker, mounts: Path
 ) -> Clusters:
-    mounts = tmp_path_factory.mktemp(f"mounts-{engine.name}")
+    """Build the engine's images and provision its ``main`` and ``ha`` clusters in parallel."""
+    from tests.images.build import build_image
+
+    node_image = build_image(provider.name, "node")
+    lb_image = build_image(provider.name, "haproxy")
     for sub in ("rw", "ro", "rel"):
         (mounts / sub).mkdir()
         (mounts / sub / "hello.txt").write_text(HELLO)
@@ -113,11 +115,51 @@ def clusters(
     )
     run_parallel(
         [
-            lambda: module_tracker.provision(engine, main, config_dir=mounts),
-            lambda: module_tracker.provision(engine, ha, lb_image=lb_image),
+            lambda: tracker.provision(provider, main, config_dir=mounts),
+            lambda: tracker.provision(provider, ha, lb_image=lb_image),
         ]
     )
     return Clusters(main=main.name, ha=ha.name, mounts=mounts, fixed_port=fixed)
+
+
+@pytest.fixture(scope="module")
+def shared_clusters(
+    module_tracker: ClusterTracker, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Clusters | BaseException]:
+    """The shared clusters of every reachable engine, all provisioned at once (docker and
+    podman in parallel); an engine's failure is kept for its own tests to raise."""
+    providers = [make_provider(name) for name in ENGINES]
+    reachable = [p for p in providers if _reachable(p)]
+
+    def provision(provider: EngineProvider) -> Clusters | BaseException:
+        try:
+            mounts = tmp_path_factory.mktemp(f"mounts-{provider.name}")
+            return _provision_clusters(provider, module_tracker, mounts)
+        except BaseException as exc:
+            return exc
+
+    results = run_parallel([functools.partial(provision, p) for p in reachable])
+    return {p.name: r for p, r in zip(reachable, results, strict=True)}
+
+
+def _reachable(provider: EngineProvider) -> bool:
+    try:
+        provider.list_clusters()
+    except ProviderError:
+        return False
+    return True
+
+
+@pytest.fixture
+def clusters(
+    engine: EngineProvider, shared_clusters: dict[str, Clusters | BaseException]
+) -> Clusters:
+    result = shared_clusters.get(engine.name)
+    if result is None:
+        pytest.fail(f"{engine.name}: shared clusters were not provisioned")
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def _network_subnets(net: dict[str, Any]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -220,8 +262,13 @@ def test_load_balancer_runs_with_upstream_flags(engine: EngineProvider, clusters
     assert attrs["Config"]["Hostname"] == lb
     ip, port = host_port(engine, lb, "6443/tcp")
     assert ip == "127.0.0.1"
+
     # haproxy accepts connections on the published API server port
-    eventually(lambda: socket.create_connection((ip, port), timeout=5).close() is None)
+    def connect() -> bool:
+        socket.create_connection((ip, port), timeout=5).close()
+        return True
+
+    eventually(connect)
 
 
 # ---------------------------------------------------------------- network
@@ -292,6 +339,21 @@ def test_nodes_have_addresses_and_resolve_each_other(
     assert {v4, v6}.isdisjoint({wv4, wv6})
     resolved = worker.run(["getent", "ahostsv4", cp.name]).text.split()
     assert v4 in resolved
+    # both address families carry traffic between nodes
+    cp.run(["systemd-run", "--unit=pykind-v6", "python3", "-m", "http.server", "8099",
+            "--bind", "::", "--directory", "/etc"])  # fmt: skip
+    fetch = (
+        "import sys, urllib.request; "
+        "print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())"
+    )
+    for address in (f"[{v6}]", v4):
+        url = f"http://{address}:8099/hostname"
+        argv = ["python3", "-c", fetch, url]
+        assert eventually(functools.partial(_text_of, worker, argv)).strip() == cp.name
+
+
+def _text_of(node: Node, argv: list[str]) -> str:
+    return node.run(argv).text
 
 
 # ---------------------------------------------------------------- ports and endpoints
@@ -307,21 +369,35 @@ def test_port_mappings_are_reachable_from_the_host(
     cp = clusters.nodes(engine, clusters.main)[cp_name]
     for port in (8080, 8081):
         cp.run(
-            ["systemd-run", f"--unit=pykind-http-{port}", "python3", "-m", "http.server",
-             str(port), "--directory", "/mnt/rw"]
-        )  # fmt: skip
+            [
+                "systemd-run",
+                f"--unit=pykind-http-{port}",
+                "python3",
+                "-m",
+                "http.server",
+                str(port),
+                "--directory",
+                "/mnt/rw",
+            ]
+        )
     random_ip, random_port = host_port(engine, cp_name, "8080/tcp")
     fixed_ip, fixed_port = host_port(engine, cp_name, "8081/tcp")
     assert fixed_port == clusters.fixed_port
     assert random_port > 0
     for ip, port in ((random_ip, random_port), (fixed_ip, fixed_port)):
-        body = eventually(lambda ip=ip, port=port: _fetch(f"http://{ip}:{port}/hello.txt"))
-        assert body == HELLO
+        url = f"http://{ip}:{port}/hello.txt"
+        assert eventually(functools.partial(_fetch, url)) == HELLO
 
     cp.run(
-        ["systemd-run", "--unit=pykind-udp", "socat", "-u", "UDP-RECV:9090",
-         "OPEN:/tmp/udp.txt,creat,append"]
-    )  # fmt: skip
+        [
+            "systemd-run",
+            "--unit=pykind-udp",
+            "socat",
+            "-u",
+            "UDP-RECV:9090",
+            "OPEN:/tmp/udp.txt,creat,append",
+        ]
+    )
     udp_ip, udp_port = host_port(engine, cp_name, "9090/udp")
 
     def received() -> bool:
@@ -527,8 +603,11 @@ def test_image_id_pull_and_save(engine: EngineProvider, lb_image: str, broken_im
                 assert extracted is not None
                 manifest = json.loads(extracted.read())
     assert manifest is not None and len(manifest) == 2
-    tags = {t.split("/", 1)[-1] if t.startswith("localhost/") else t for m in manifest
-            for t in m.get("RepoTags") or ()}  # fmt: skip
+    tags = {
+        t.split("/", 1)[-1] if t.startswith("localhost/") else t
+        for m in manifest
+        for t in m.get("RepoTags") or ()
+    }
     assert {lb_image, broken_image} <= tags
     assert reader.largest_chunk <= 4 * MB
 
