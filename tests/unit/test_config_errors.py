@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+
 from pykind.config.loader import load_config, parse_config
 from pykind.config.models import ClusterConfig, Node, PortMapping
 from pykind.config.problems import from_validation_error
@@ -13,6 +14,7 @@ from pykind.errors import ConfigError
 
 HEAD = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n"
 LONG_NAME = "a" * 50
+DEEP = "[" * 20000 + "]" * 20000
 
 # (id, YAML text, expected field, text the reason must contain)
 CASES: list[tuple[str, str, str | None, str]] = [
@@ -359,20 +361,20 @@ CASES: list[tuple[str, str, str | None, str]] = [
         "merge-patch-not-mapping",
         HEAD + "kubeadmConfigPatches:\n- just text\n",
         "kubeadmConfigPatches[0]",
-        "must be a YAML mapping, got a string",
+        "must be a YAML mapping",
     ),
     (
         "merge-patch-bad-yaml",
         HEAD + "nodes:\n- kubeadmConfigPatches: ['kind: [']\n",
         "nodes[0].kubeadmConfigPatches[0]",
-        "invalid YAML",
+        "not valid YAML",
     ),
     (
         "json6902-bad-op",
         HEAD + "kubeadmConfigPatchesJSON6902:\n- kind: ClusterConfiguration\n"
         "  patch: '[{op: addd, path: /a, value: 1}]'\n",
         "kubeadmConfigPatchesJSON6902[0].patch",
-        "op must be one of add, remove",
+        "invalid JSON 6902 patch: Unknown operation 'addd'",
     ),
     (
         "json6902-not-list",
@@ -381,18 +383,18 @@ CASES: list[tuple[str, str, str | None, str]] = [
         "must be a list of operations",
     ),
     (
-        "json6902-missing-value",
-        HEAD + "kubeadmConfigPatchesJSON6902:\n- kind: ClusterConfiguration\n"
-        "  patch: '[{op: add, path: /a}]'\n",
-        "kubeadmConfigPatchesJSON6902[0].patch",
-        "add needs a value",
+        "json6902-not-yaml",
+        HEAD + "nodes:\n- kubeadmConfigPatchesJSON6902:\n  - kind: ClusterConfiguration\n"
+        "    patch: '[{op: add'\n",
+        "nodes[0].kubeadmConfigPatchesJSON6902[0].patch",
+        "patch is not valid YAML or JSON",
     ),
     (
         "json6902-bad-path",
         HEAD + "kubeadmConfigPatchesJSON6902:\n- kind: ClusterConfiguration\n"
         "  patch: '[{op: remove, path: a}]'\n",
         "kubeadmConfigPatchesJSON6902[0].patch",
-        "must be a JSON pointer",
+        "invalid JSON 6902 patch",
     ),
     (
         "json6902-kind-missing",
@@ -404,13 +406,31 @@ CASES: list[tuple[str, str, str | None, str]] = [
         "containerd-toml",
         HEAD + "containerdConfigPatches:\n- '[plugins'\n",
         "containerdConfigPatches[0]",
-        "invalid TOML",
+        "not valid TOML",
     ),
     (
         "containerd-json6902",
         HEAD + "containerdConfigPatchesJSON6902:\n- '{}'\n",
         "containerdConfigPatchesJSON6902[0]",
-        "must be a list of operations, got a mapping",
+        "must be a list of operations",
+    ),
+    (
+        "containerd-json6902-too-deep",
+        HEAD + f"containerdConfigPatchesJSON6902: ['{DEEP}']\n",
+        "containerdConfigPatchesJSON6902[0]",
+        "nested too deeply",
+    ),
+    (
+        "merge-patch-too-deep",
+        HEAD + f"kubeadmConfigPatches: ['kind: X\n\n  a: {DEEP}']\n",
+        "kubeadmConfigPatches[0]",
+        "nested too deeply",
+    ),
+    (
+        "json6902-too-deep",
+        HEAD + f"kubeadmConfigPatchesJSON6902: [{{kind: X, patch: '{DEEP}'}}]\n",
+        "kubeadmConfigPatchesJSON6902[0].patch",
+        "nested too deeply",
     ),
     # -- merge keys
     (

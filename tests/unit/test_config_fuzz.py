@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from pykind.config.loader import LoadedConfig, load_config, parse_config
 from pykind.config.models import ClusterConfig, Mount, Networking, Node, PatchJSON6902, PortMapping
 from pykind.errors import ConfigError

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+
 from pykind.config.loader import (
     DEFAULTS_SOURCE,
     STDIN_SOURCE,
@@ -385,6 +386,15 @@ def test_full_config_plans_upstream_node_names() -> None:
         "full-worker",
         "full-worker2",
     ]
+
+
+def test_engine_picked_ports_become_random_ports() -> None:
+    cfg = load(
+        "networking: {apiServerPort: -1}\n"
+        "nodes:\n- extraPortMappings: [{containerPort: 80, hostPort: -1}]\n"
+    ).config
+    assert cfg.networking.api_server_port == 0
+    assert cfg.nodes[0].extra_port_mappings[0].host_port == 0
 
 
 def test_random_host_ports_never_conflict() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from pykind.config.yamlcore import CoreSafeLoader
 from pykind.errors import ConfigError
 from pykind.kubeconfig import build_entries, remove_cluster, write_cluster

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from pykind.kubeconfig import (
     build_entries,
     get_cluster_entries,

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from pykind.config.yamlcore import CoreSafeLoader
 from pykind.errors import ConfigError
 from pykind.kubeconfig import (

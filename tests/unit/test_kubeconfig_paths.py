@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from pykind.kubeconfig import (
     KubeconfigTarget,
     build_entries,

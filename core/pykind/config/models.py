@@ -30,9 +30,6 @@ DEFAULT_SERVICE_SUBNET_V6 = "fd00:10:96::/112"
 #: Value types with upstream's rules (see :mod:`pykind.config.validators`).
 LabelKey = Annotated[str, AfterValidator(v.check_label_key)]
 LabelValue = Annotated[str, AfterValidator(v.check_label_value)]
-MergePatch = Annotated[str, AfterValidator(v.check_merge_patch)]
-JSON6902Patch = Annotated[str, AfterValidator(v.check_json6902)]
-TOMLPatch = Annotated[str, AfterValidator(v.check_toml)]
 
 
 class _Model(BaseModel):
@@ -89,7 +86,8 @@ class PortMapping(_Model):
     container_port: Annotated[int, AfterValidator(v.check_container_port)] = Field(
         alias="containerPort"
     )
-    #: 0 (or unset) picks a random free host port, as upstream; -1 lets the engine pick.
+    #: 0 (or unset) picks a random free host port, as upstream. Upstream's -1 ("the engine
+    #: picks") is accepted and becomes 0 when defaults are applied.
     host_port: Annotated[int, AfterValidator(v.check_port)] = Field(0, alias="hostPort")
     #: Empty until defaults are applied: all interfaces (``0.0.0.0``, or ``::`` for an ipv6
     #: cluster), as upstream.
@@ -108,8 +106,9 @@ class PatchJSON6902(_Model):
     #: Empty matches every version (upstream).
     version: str = ""
     kind: str
-    #: An RFC 6902 patch as a YAML or JSON string, as upstream.
-    patch: JSON6902Patch
+    #: An RFC 6902 patch as a YAML or JSON string, as upstream. Patch strings are parsed when a
+    #: config is loaded (:meth:`ClusterConfig.check`), not when a model is built.
+    patch: str
 
 
 class Node(_Model):
@@ -119,9 +118,7 @@ class Node(_Model):
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     extra_mounts: list[Mount] = Field(default_factory=list, alias="extraMounts")
     extra_port_mappings: list[PortMapping] = Field(default_factory=list, alias="extraPortMappings")
-    kubeadm_config_patches: list[MergePatch] = Field(
-        default_factory=list, alias="kubeadmConfigPatches"
-    )
+    kubeadm_config_patches: list[str] = Field(default_factory=list, alias="kubeadmConfigPatches")
     kubeadm_config_patches_json6902: list[PatchJSON6902] = Field(
         default_factory=list, alias="kubeadmConfigPatchesJSON6902"
     )
@@ -129,7 +126,7 @@ class Node(_Model):
 
 class Networking(_Model):
     ip_family: IPFamily = Field(IPFamily.IPV4, alias="ipFamily")
-    #: 0 picks a random free port, as upstream; -1 lets the engine pick.
+    #: 0 picks a random free port, as upstream; -1 is accepted and becomes 0 (see hostPort).
     api_server_port: Annotated[int, AfterValidator(v.check_port)] = Field(0, alias="apiServerPort")
     #: Empty means loopback for the family (127.0.0.1 or ::1).
     api_server_address: Annotated[str, AfterValidator(v.check_ip)] = Field(
@@ -152,16 +149,14 @@ class ClusterConfig(_Model):
     networking: Networking = Field(default_factory=lambda: Networking())
     feature_gates: dict[str, bool] = Field(default_factory=dict, alias="featureGates")
     runtime_config: dict[str, str] = Field(default_factory=dict, alias="runtimeConfig")
-    kubeadm_config_patches: list[MergePatch] = Field(
-        default_factory=list, alias="kubeadmConfigPatches"
-    )
+    kubeadm_config_patches: list[str] = Field(default_factory=list, alias="kubeadmConfigPatches")
     kubeadm_config_patches_json6902: list[PatchJSON6902] = Field(
         default_factory=list, alias="kubeadmConfigPatchesJSON6902"
     )
-    containerd_config_patches: list[TOMLPatch] = Field(
+    containerd_config_patches: list[str] = Field(
         default_factory=list, alias="containerdConfigPatches"
     )
-    containerd_config_patches_json6902: list[JSON6902Patch] = Field(
+    containerd_config_patches_json6902: list[str] = Field(
         default_factory=list, alias="containerdConfigPatchesJSON6902"
     )
 
@@ -200,6 +195,8 @@ class ClusterConfig(_Model):
             for mapping in node.extra_port_mappings:
                 if not mapping.listen_address:
                     mapping.listen_address = "::" if family == IPFamily.IPV6 else "0.0.0.0"
+                if mapping.host_port == -1:
+                    mapping.host_port = 0  # "the engine picks": a random port all the same
         if not net.pod_subnet:
             net.pod_subnet = {
                 IPFamily.IPV4: DEFAULT_POD_SUBNET_V4,
@@ -212,6 +209,8 @@ class ClusterConfig(_Model):
                 IPFamily.IPV6: DEFAULT_SERVICE_SUBNET_V6,
                 IPFamily.DUAL: f"{DEFAULT_SERVICE_SUBNET_V4},{DEFAULT_SERVICE_SUBNET_V6}",
             }[family]
+        if net.api_server_port == -1:
+            net.api_server_port = 0
         if not net.api_server_address:
             net.api_server_address = "::1" if family == IPFamily.IPV6 else "127.0.0.1"
         return cfg

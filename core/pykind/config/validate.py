@@ -8,6 +8,8 @@ subnet families, node hostnames, host port conflicts, at least one control plane
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,9 +17,10 @@ from pydantic import ValidationError
 
 from pykind.config import validators as v
 from pykind.config.problems import PathPart, config_error, format_path, from_validation_error
+from pykind.errors import PatchError
 
 if TYPE_CHECKING:
-    from pykind.config.models import ClusterConfig, Networking
+    from pykind.config.models import ClusterConfig, Networking, PatchJSON6902
 
 ROLE_SUFFIXES = ("control-plane", "worker")
 LOAD_BALANCER_SUFFIX = "external-load-balancer"
@@ -36,6 +39,7 @@ def validate_cluster(config: ClusterConfig) -> list[str]:
     _check_host_ports(config)
     if not config.control_planes:
         raise config_error(("nodes",), "must have at least one control-plane node")
+    _check_patches(config)
     return warnings
 
 
@@ -177,3 +181,75 @@ def _check_host_ports(config: ClusterConfig) -> None:
                         f"by {other.where} ({other.address})",
                     )
             bindings.append(_Binding(format_path(path), mapping.host_port, protocol, address))
+
+
+#: The smallest containerd config the containerd patcher accepts: patches are parsed against it
+#: (whether they apply is only known on a real node).
+_CONTAINERD_PLACEHOLDER = "version = 2\n"
+
+
+def _check_patches(config: ClusterConfig) -> None:
+    """Every patch string parses, with the same parsers that apply them later (so a config is
+    never accepted here and refused at creation, or the reverse)."""
+    from pykind.containerd.patch import patch_containerd_config
+    from pykind.patches.kube import (
+        JSON6902Source,
+        MergePatchSource,
+        parse_json6902_patches,
+        parse_merge_patches,
+    )
+    from pykind.patches.types import PatchApplyError
+
+    scopes: list[tuple[tuple[PathPart, ...], list[str], list[PatchJSON6902]]] = [
+        ((), config.kubeadm_config_patches, config.kubeadm_config_patches_json6902)
+    ]
+    for i, node in enumerate(config.nodes):
+        scopes.append(
+            (("nodes", i), node.kubeadm_config_patches, node.kubeadm_config_patches_json6902)
+        )
+    for prefix, merge, json6902 in scopes:
+        for j, raw in enumerate(merge):
+            path = (*prefix, "kubeadmConfigPatches", j)
+            with _patch_field(path):
+                parse_merge_patches([MergePatchSource(label=format_path(path), raw=raw)])
+        for j, p in enumerate(json6902):
+            path = (*prefix, "kubeadmConfigPatchesJSON6902", j, "patch")
+            source = JSON6902Source(format_path(path), p.group, p.version, p.kind, p.patch)
+            with _patch_field(path):
+                parse_json6902_patches([source])
+    for field, patches in (
+        ("containerdConfigPatches", config.containerd_config_patches),
+        ("containerdConfigPatchesJSON6902", config.containerd_config_patches_json6902),
+    ):
+        for j, raw in enumerate(patches):
+            path = (field, j)
+            merge_patches, json_patches = (
+                ([raw], []) if field == "containerdConfigPatches" else ([], [raw])
+            )
+            try:
+                with _patch_field(path, index=j):
+                    patch_containerd_config(_CONTAINERD_PLACEHOLDER, merge_patches, json_patches)
+            except PatchApplyError:
+                continue  # parses, but needs the node's real config to apply
+
+
+@contextmanager
+def _patch_field(path: tuple[PathPart, ...], *, index: int | None = None) -> Iterator[None]:
+    """Re-raise the patch engine's PatchError with ``path`` as the field (the message without
+    its own copy of the name)."""
+    from pykind.patches.types import PatchApplyError
+
+    try:
+        yield
+    except PatchApplyError:
+        raise
+    except RecursionError:
+        raise PatchError("the patch is nested too deeply", field=format_path(path)) from None
+    except PatchError as exc:
+        label = format_path(path)
+        message = str(exc)
+        for name in (label, format_path((path[0], 0)) if index is not None else label):
+            if message.startswith(name):
+                message = message[len(name) :].lstrip(":, ").removeprefix("is ")
+                break
+        raise PatchError(v.one_line(message) or "invalid patch", field=label) from None

@@ -10,12 +10,8 @@ import ipaddress
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
 
-import tomlkit
 import yaml
-
-from pykind.config.yamlcore import CoreSafeLoader
 
 #: Upstream's cluster name rule (``validNameRE``), plus: the name must start with a letter or
 #: digit so that node container names and hostnames are valid.
@@ -28,8 +24,6 @@ _HOSTNAME_LABEL_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 _LABEL_NAME_RE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _DNS_SUBDOMAIN_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _CIDR_PREFIX_RE = re.compile(r"[0-9]{1,3}")
-
-JSON6902_OPS = ("add", "remove", "replace", "move", "copy", "test")
 
 
 def show(value: object, limit: int = 60) -> str:
@@ -179,16 +173,7 @@ def check_host_path(path: str) -> str:
     return path
 
 
-# -- patches ------------------------------------------------------------------------------------
-
-
-def _parse_yaml(text: str) -> Any:
-    try:
-        return yaml.load(text, Loader=CoreSafeLoader)
-    except yaml.YAMLError as exc:
-        raise ValueError(f"invalid YAML: {describe_yaml_error(exc)}") from None
-    except RecursionError:
-        raise ValueError("invalid YAML: nested too deeply") from None
+# -- messages ---------------------------------------------------------------------------------
 
 
 def describe_yaml_error(exc: yaml.YAMLError) -> str:
@@ -199,51 +184,6 @@ def describe_yaml_error(exc: yaml.YAMLError) -> str:
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         return one_line(f"{problem}{where}")
     return one_line(str(exc)) or "syntax error"
-
-
-def check_merge_patch(text: str) -> str:
-    """A kubeadm merge patch: a YAML mapping (upstream matches it on its ``kind``)."""
-    doc = _parse_yaml(text)
-    if not isinstance(doc, dict):
-        raise ValueError(f"a patch must be a YAML mapping, got {kind_of(doc)}")
-    return text
-
-
-def check_json6902(text: str) -> str:
-    """An RFC 6902 JSON patch written as YAML or JSON: a list of operations."""
-    doc = _parse_yaml(text)
-    if not isinstance(doc, list):
-        raise ValueError(f"a JSON 6902 patch must be a list of operations, got {kind_of(doc)}")
-    for index, op in enumerate(doc):
-        where = f"operation {index}"
-        if not isinstance(op, dict):
-            raise ValueError(f"{where} must be a mapping, got {kind_of(op)}")
-        name = op.get("op")
-        if name not in JSON6902_OPS:
-            raise ValueError(
-                f"{where}: op must be one of {', '.join(JSON6902_OPS)}, got {show(name)}"
-            )
-        _check_pointer(op, "path", where)
-        if name in ("add", "replace", "test") and "value" not in op:
-            raise ValueError(f"{where}: {name} needs a value")
-        if name in ("move", "copy"):
-            _check_pointer(op, "from", where)
-    return text
-
-
-def _check_pointer(op: dict[Any, Any], key: str, where: str) -> None:
-    pointer = op.get(key)
-    if not isinstance(pointer, str) or (pointer and not pointer.startswith("/")):
-        raise ValueError(f"{where}: {key} must be a JSON pointer like /a/b, got {show(pointer)}")
-
-
-def check_toml(text: str) -> str:
-    """A containerd config patch: a TOML document."""
-    try:
-        tomlkit.parse(text)
-    except Exception as exc:  # tomlkit raises several unrelated types for bad input
-        raise ValueError(f"invalid TOML: {one_line(str(exc))}") from None
-    return text
 
 
 def kind_of(value: object) -> str:
