@@ -152,6 +152,21 @@ def test_create_config_from_stdin_invalid(
     assert world.called("create") == []
 
 
+def test_create_config_from_stdin_real_loader(kind: Kind, world: World) -> None:
+    from pykind.config.models import ClusterConfig
+
+    text = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nname: piped\n"
+    result = kind("create", "cluster", "--config", "-", input=text)
+    assert result.exit_code == 0, result.stderr
+    config = only_call(world, "create")[1]["config"]
+    assert isinstance(config, ClusterConfig) and config.name == "piped"
+    assert result.stderr.startswith('Creating cluster "piped" ...\n')
+    bad = kind("create", "cluster", "--config", "-", input="kind: Cluster\nnodes: 3\n")
+    assert bad.exit_code == 1
+    assert bad.stderr.startswith("ERROR: failed to create cluster: ")
+    assert len(bad.stderr.splitlines()) == 1
+
+
 def test_create_cni_only_when_given(kind: Kind, world: World) -> None:
     kind("create", "cluster")
     assert "cni" not in only_call(world, "create")[1]

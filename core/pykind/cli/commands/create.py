@@ -116,7 +116,12 @@ def _kubectl_reads(path: Path) -> bool:
     metavar="PATH",
     help="path to a kind config file ('-' reads it from stdin)",
 )
-@click.option("--image", default=None, help="node docker image to use for booting the cluster")
+@click.option(
+    "--image",
+    default=None,
+    metavar="IMAGE",
+    help="node docker image to use for booting the cluster",
+)
 @click.option(
     "--retain", is_flag=True, help="retain nodes for debugging when cluster creation fails"
 )
