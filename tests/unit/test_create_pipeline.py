@@ -250,6 +250,25 @@ def test_system_exit_during_create_also_cleans_up(
     assert fake_provider.list_clusters() == []
 
 
+def test_a_failing_cleanup_is_reported_with_the_original_error(
+    plugin_manager: PykindPluginManager,
+    fake_provider: FakeProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake_provider.node_setup.append(lambda n: n.fail(["kubeadm", "init"], stderr="init broke"))
+
+    def refuse(nodes: object) -> None:
+        raise ProviderError("engine went away")
+
+    monkeypatch.setattr(fake_provider, "delete_nodes", refuse)
+    with pytest.raises(StepError) as info:
+        create_cluster(plugin_manager, fake_provider, cluster("dirty"))
+    message = str(info.value)
+    assert info.value.step == "kubeadm-init"
+    assert "init broke" in message
+    assert "cleanup of cluster 'dirty' failed too: engine went away" in message
+
+
 def test_unexpected_exception_is_wrapped_with_its_type(
     plugin_manager: PykindPluginManager, fake_provider: FakeProvider, register_plugin: Any
 ) -> None:
@@ -480,13 +499,14 @@ def test_unknown_addon_and_bad_options_are_config_errors(
     plugin_manager: PykindPluginManager, fake_provider: FakeProvider, register_plugin: Any
 ) -> None:
     register_plugin(GreeterAddon())
-    with pytest.raises(ConfigError, match="unknown add-on 'nope'"):
+    with pytest.raises(ConfigError) as unknown:
         create_cluster(plugin_manager, fake_provider, cluster("a1"), addons={"nope": {}})
+    assert "nope" in str(unknown.value) and "greeter" in str(unknown.value)  # lists choices
     with pytest.raises(ConfigError) as info:
         create_cluster(
             plugin_manager, fake_provider, cluster("a2"), addons={"greeter": {"colour": "red"}}
         )
-    assert info.value.field == "addons.greeter.colour"
+    assert "greeter" in str(info.value) and "colour" in str(info.value)
     assert fake_provider.events == []
 
 

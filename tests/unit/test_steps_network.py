@@ -101,6 +101,24 @@ def test_unpullable_image_names_the_image_and_the_engine(
     assert ("end", "failed") in ctx.status.events
 
 
+def test_a_provider_message_naming_the_image_is_not_repeated(
+    plugin_manager: PykindPluginManager,
+    fake_provider: FakeProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake_provider.present_images = set()
+
+    def pull(image: str) -> None:
+        raise ImageNotFoundError(f"image {image!r} is not present in Fake: no registry")
+
+    monkeypatch.setattr(fake_provider, "pull_image", pull)
+    config = cluster("once")
+    config.nodes[0].image = "example/node:v3"
+    with pytest.raises(ImageNotFoundError) as info:
+        ensure_images.run(new_ctx(plugin_manager, fake_provider, config))
+    assert str(info.value) == "image 'example/node:v3' is not present in Fake: no registry"
+
+
 def test_ha_clusters_also_need_the_load_balancer_image(
     plugin_manager: PykindPluginManager,
     fake_provider: FakeProvider,
@@ -420,3 +438,55 @@ def test_go_duration(seconds: float, text: str) -> None:
 def test_old_kubernetes_uses_the_master_selector() -> None:
     assert wait_ready.selector_label("v1.23.4") == "node-role.kubernetes.io/master"
     assert wait_ready.selector_label("v1.36.1") == "node-role.kubernetes.io/control-plane"
+
+
+# ---------------------------------------------------------------- running a CNI config list
+def test_cni_network_list_runs_plugins_in_order_with_prev_result() -> None:
+    from pykind.networking.cni import CNIError, add_network_list, del_network_list
+
+    node = FakeNode("n", "worker", "c")
+    seen: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+
+    def plugin(name: str, result: dict[str, Any]) -> Any:
+        def answer(n: FakeNode, call: Any) -> bytes:
+            seen.append((name, json.loads(call.stdin), dict(call.env)))
+            return json.dumps(result).encode()
+
+        return answer
+
+    ptp_result = {"cniVersion": "0.3.1", "ips": [{"address": "10.244.1.2/24"}]}
+    node.on(["/opt/cni/bin/ptp"], plugin("ptp", ptp_result))
+    node.on(["/opt/cni/bin/portmap"], plugin("portmap", {**ptp_result, "portmap": True}))
+    conflist = kindnet.cni_config(["10.244.1.0/24"])
+    result = add_network_list(
+        node,
+        conflist,
+        container_id="pod1",
+        netns="/var/run/netns/pod1",
+        runtime_config={"portMappings": [{"hostPort": 80, "containerPort": 8080}]},
+    )
+    assert result == {**ptp_result, "portmap": True}
+    (ptp_name, ptp_conf, env), (pm_name, pm_conf, _) = seen
+    assert (ptp_name, pm_name) == ("ptp", "portmap")
+    assert env == {
+        "CNI_COMMAND": "ADD",
+        "CNI_CONTAINERID": "pod1",
+        "CNI_NETNS": "/var/run/netns/pod1",
+        "CNI_IFNAME": "eth0",
+        "CNI_PATH": "/opt/cni/bin",
+    }
+    assert ptp_conf["name"] == "kindnet" and ptp_conf["cniVersion"] == "0.3.1"
+    assert "prevResult" not in ptp_conf and "runtimeConfig" not in ptp_conf
+    assert pm_conf["prevResult"] == ptp_result
+    assert pm_conf["runtimeConfig"] == {"portMappings": [{"hostPort": 80, "containerPort": 8080}]}
+
+    seen.clear()
+    del_network_list(node, conflist, container_id="pod1", netns="/x", prev_result=result)
+    assert [(name, env["CNI_COMMAND"]) for name, _, env in seen] == [
+        ("portmap", "DEL"),
+        ("ptp", "DEL"),
+    ]
+
+    node.on(["/opt/cni/bin/ptp"], returncode=1, stdout=b'{"code": 11, "msg": "no addresses"}')
+    with pytest.raises(CNIError, match="'ptp' failed ADD in node 'n': code 11: no addresses"):
+        add_network_list(node, conflist, container_id="pod2", netns="/y")

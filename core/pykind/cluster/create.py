@@ -11,6 +11,8 @@ containers, i.e. a concurrent create won the race) deletes nothing and re-raises
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,13 +83,23 @@ def validate_provider(provider: NodeProvider) -> None:
         )
 
 
-def validate_addons(
-    pm: PykindPluginManager, addons: Mapping[str, Any] | None
-) -> dict[str, BaseModel]:
+def _addons_api(attr: str) -> Any:
+    """``pykind.addons.<attr>`` when the add-ons package provides it, else None."""
+    if importlib.util.find_spec("pykind.addons") is None:
+        return None
+    return getattr(importlib.import_module("pykind.addons"), attr, None)
+
+
+def validate_addons(pm: PykindPluginManager, addons: Mapping[str, Any] | None) -> dict[str, Any]:
     """Chosen add-ons as ``name -> options model``; raw mappings are validated by the
-    add-on's ``options_model``. ConfigError names the add-on and the bad option."""
+    add-on's ``options_model``. ConfigError names the add-on and the bad option.
+
+    ``pykind.addons.resolve_selection`` does this (and more checks) when installed."""
     if not addons:
         return {}
+    resolve = _addons_api("resolve_selection")
+    if resolve is not None:
+        return dict(resolve(pm, addons))
     specs = pm.addons()
     chosen: dict[str, BaseModel] = {}
     for raw_name, options in addons.items():
@@ -114,9 +126,16 @@ def validate_addons(
 
 
 def prepare_addons(
-    pm: PykindPluginManager, config: ClusterConfig, addons: Mapping[str, BaseModel]
+    pm: PykindPluginManager, config: ClusterConfig, addons: Mapping[str, Any]
 ) -> ClusterConfig:
-    """Let each chosen add-on adjust the config before provisioning (``AddonSpec.prepare``)."""
+    """Let each chosen add-on adjust the config before provisioning (``AddonSpec.prepare``);
+    ``pykind.addons.prepare_config`` does it when installed."""
+    if not addons:
+        return config
+    prepare = _addons_api("prepare_config")
+    if prepare is not None:
+        prepared: ClusterConfig = prepare(pm, config, dict(addons))
+        return prepared
     specs = pm.addons()
     for name, options in addons.items():
         spec = specs[name]
@@ -145,12 +164,16 @@ def step_error(step: CreateStep, exc: BaseException) -> StepError:
     return StepError(step.name, f'create step "{step.name}" failed: {_describe(exc)}')
 
 
-def _cleanup(pm: PykindPluginManager, ctx: StepContext) -> None:
-    """Delete whatever was created; a cleanup failure must not hide the original error."""
+def _cleanup(pm: PykindPluginManager, ctx: StepContext, error: BaseException) -> None:
+    """Delete whatever was created. A cleanup failure must not hide the original error: it
+    is added to that error's message (when it is pykind's own)."""
     try:
         delete_cluster(pm, ctx.provider, ctx.config.name, kubeconfig=ctx.kubeconfig)
     except Exception as exc:
-        ctx.warnings.append(f"cleanup of cluster {ctx.config.name!r} failed: {exc}")
+        note = f"cleanup of cluster {ctx.config.name!r} failed too: {exc}"
+        ctx.warnings.append(note)
+        if isinstance(error, PykindError) and len(error.args) == 1:
+            error.args = (f"{error.args[0]}\n({note})",)
 
 
 def _lost_name(exc: BaseException) -> ClusterExistsError | None:
@@ -228,7 +251,7 @@ def create_cluster(
             # another run holds the name: everything carrying it is theirs, delete nothing
             raise lost from None
         if not retain:
-            _cleanup(pm, ctx)
+            _cleanup(pm, ctx, exc)
         raise
     pm.hook.pykind_cluster_created(ctx=ctx)
     path = ctx.data.get(PATH_KEY)

@@ -102,3 +102,6 @@ class AddonSpec(PluginSpec):
     prepare: Callable[[ClusterConfig, Any], ClusterConfig] | None = None
     ready: Callable[[StepContext, Any], None] | None = None
     remove: Callable[[StepContext, Any], None] | None = None
+    #: Add-ons that cannot be installed together with this one (e.g. two ingress controllers
+    #: both wanting host ports 80/443); choosing both is a ConfigError.
+    conflicts: tuple[str, ...] = ()

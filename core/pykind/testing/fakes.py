@@ -506,7 +506,7 @@ class FakeProvider:
     def pull_image(self, image: str) -> None:
         self.events.append(ProviderEvent("pull", image))
         if image not in self.pullable:
-            raise ImageNotFoundError(f"pull access denied for {image!r} (fake provider)")
+            raise ImageNotFoundError("pull access denied (fake provider: nothing to pull from)")
         self.pulled.append(image)
         if self.present_images is not None:
             self.present_images.add(image)

@@ -28,10 +28,14 @@ def _ensure(provider: NodeProvider, image: str, hint: str = "") -> None:
     try:
         provider.pull_image(image)
     except ImageNotFoundError as exc:
-        raise ImageNotFoundError(
-            f"image {friendly_image_name(image)!r} is not present in {provider.name} and "
-            f"could not be pulled: {exc}{hint}"
-        ) from exc
+        message = str(exc)
+        friendly = friendly_image_name(image)
+        if friendly not in message:
+            message = (
+                f"image {friendly!r} is not present in {provider.name} and could not be "
+                f"pulled: {message}"
+            )
+        raise ImageNotFoundError(message + hint) from exc
 
 
 def run(ctx: StepContext) -> None:
