@@ -71,11 +71,12 @@ def test_exposed_api_server_address_is_warned_about_before_anything_runs(
     assert engine.list_nodes(cluster_name) == []
 
 
-def test_kubeconfig_files_written_are_private(
+def test_files_with_credentials_are_private(
     engine: EngineProvider, node_image: str, cluster_name: str, tmp_path: Path
 ) -> None:
     """``create cluster`` and ``export kubeconfig`` create their files 0600 (they hold the
-    cluster admin's key), even under the laxest umask a user could have."""
+    cluster admin's key), ``export logs`` everything owner-only, even under the laxest umask
+    a user could have."""
     kubeconfig = tmp_path / "created" / "config"
     env = kind_env(engine.name, plugin_site(tmp_path / "site"), kubeconfig)
     create = ["create", "cluster", "--name", cluster_name, "--image", node_image]
@@ -87,6 +88,17 @@ def test_kubeconfig_files_written_are_private(
     assert stat.S_IMODE(exported.stat().st_mode) == 0o600
     doc = yaml.safe_load(exported.read_text())
     assert doc["users"][0]["user"]["client-key-data"]  # yes, it holds the key
+    # exported logs hold the node's kubeconfigs and certificates: owner-only too
+    logs = tmp_path / "logs"
+    export_logs = ["export", "logs", str(logs), "--name", cluster_name]
+    assert kind_with_umask(export_logs, env, tmp_path / "export-logs") == 0
+    collected = [logs, *logs.rglob("*")]
+    assert any(p.name == "inspect.json" for p in collected)
+    for path in collected:
+        if path.is_symlink():
+            continue
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        assert mode & 0o077 == 0, f"{path} is {mode:o}"
     delete = ["delete", "cluster", "--name", cluster_name]
     assert kind_with_umask(delete, env, tmp_path / "delete") == 0
 
