@@ -7,7 +7,7 @@ module is imported only when a provider is built.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pykind.plugin import hookimpl
 from pykind.plugin.types import NodeProviderSpec
@@ -17,6 +17,15 @@ if TYPE_CHECKING:
 
 #: Seconds the availability probe may take.
 PROBE_TIMEOUT = 1.0
+#: The plugin manager that configured this plugin last: providers built by the factory ask
+#: its ``pykind_network_name`` hook for the network name.
+_plugin_manager: Any = None
+
+
+@hookimpl
+def pykind_configure(pm: Any) -> None:
+    global _plugin_manager
+    _plugin_manager = pm
 
 
 def is_available() -> bool:
@@ -30,7 +39,7 @@ def is_available() -> bool:
 def create_provider() -> NodeProvider:
     from pykind_docker.provider import DockerProvider
 
-    return DockerProvider()
+    return DockerProvider(plugin_manager=_plugin_manager)
 
 
 @hookimpl

@@ -242,20 +242,13 @@ class PodmanProvider(EngineProvider):
                 headers={"Content-Type": "application/json"},
             )
             response.raise_for_status()
-        except BaseException:
-            # not created: its volume is nobody's (never remove by label here, another
-            # run's node of the same name may own a volume with that label)
-            if request.node:
-                self._remove_volume(spec["volumes"][0]["Name"])
+        except Exception:
+            if request.node:  # no container owns the volume: remove it now
+                with contextlib.suppress(Exception):
+                    self.client.volumes.get(spec["volumes"][0]["Name"]).remove(force=True)
             raise
         container_id = response.json()["Id"]
         api.post(f"/containers/{container_id}/start").raise_for_status()
-
-    def _remove_volume(self, name: str) -> None:
-        import podman.errors
-
-        with contextlib.suppress(podman.errors.APIError, podman.errors.PodmanError):
-            self.client.volumes.get(name).remove(force=False)
 
     def _is_name_conflict(self, exc: BaseException) -> bool:
         # podman 4 answers a taken name with HTTP 500 ("... that name is already in use")

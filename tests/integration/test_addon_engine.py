@@ -22,8 +22,6 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("pykind.cluster.manager", reason="the create pipeline is not merged yet")
-
 from pykind.addons import install_addon, remove_addon
 from pykind.cluster.manager import ClusterManager
 from pykind.config.models import ClusterConfig

@@ -16,8 +16,6 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("pykind.cluster.manager", reason="the create pipeline is not merged yet")
-
 from pykind.addons import remove_addon
 from pykind.cluster.manager import ClusterManager
 from pykind.config.models import ClusterConfig

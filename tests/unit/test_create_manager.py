@@ -116,18 +116,40 @@ def test_delete_all(manager: ClusterManager) -> None:
     assert manager.list_clusters() == []
 
 
-def test_delegated_methods_say_what_is_missing(
+def test_images_logs_and_build_are_delegated_with_the_cluster_and_status(
     manager: ClusterManager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sys
+    import pykind.build.node_image as build_mod
+    import pykind.images.load as load_mod
+    import pykind.logs.collect as logs_mod
 
-    for module in ("pykind.images", "pykind.logs", "pykind.build"):
-        monkeypatch.setitem(sys.modules, module, None)  # make the import fail
-    with pytest.raises(NotImplementedError, match=r"pykind\.images\.load_images"):
-        manager.load_images(["busybox"], name="x")
-    with pytest.raises(NotImplementedError, match=r"pykind\.images\.load_archives"):
-        manager.load_archives(["a.tar"], name="x")
-    with pytest.raises(NotImplementedError, match=r"pykind\.logs\.collect_logs"):
-        manager.collect_logs("x")
-    with pytest.raises(NotImplementedError, match=r"pykind\.build\.build_node_image"):
-        manager.build_node_image()
+    calls: list[tuple[str, tuple[object, ...], dict[str, object]]] = []
+
+    def recorder(label: str) -> object:
+        def record(*args: object, **kwargs: object) -> str:
+            calls.append((label, args, kwargs))
+            return "ok"
+
+        return record
+
+    monkeypatch.setattr(load_mod, "load_images", recorder("images"))
+    monkeypatch.setattr(load_mod, "load_archives", recorder("archives"))
+    monkeypatch.setattr(logs_mod, "collect_logs", recorder("logs"))
+    monkeypatch.setattr(build_mod, "build_node_image", recorder("build"))
+    manager.load_images(["busybox"], name="x", nodes=["x-worker"])
+    manager.load_archives(["a.tar"], name="x")
+    manager.collect_logs("x", "/tmp/out")
+    manager.build_node_image(kube_source="k.tar.gz", image="me/node:1")
+    provider = manager.provider
+    assert calls[0] == (
+        "images",
+        (provider, "x", ["busybox"]),
+        {"nodes": ["x-worker"], "status": manager.status},
+    )
+    assert calls[1][1][1] == "x" and [str(p) for p in calls[1][1][2]] == ["a.tar"]  # type: ignore[attr-defined]
+    assert calls[2] == ("logs", (provider, "x", "/tmp/out"), {"status": manager.status})
+    assert calls[3] == (
+        "build",
+        (provider,),
+        {"kube_source": "k.tar.gz", "image": "me/node:1", "status": manager.status},
+    )

@@ -29,6 +29,20 @@ def test_plugin_registers_docker_first() -> None:
     assert isinstance(spec.factory(), DockerProvider)
 
 
+def test_factory_providers_ask_the_network_name_hook() -> None:
+    import pykind
+
+    class Networks:
+        @pykind.plugin.hookimpl
+        def pykind_network_name(self, provider: str) -> str | None:
+            return "ci-kind" if provider == "docker" else None
+
+    pm = create_plugin_manager(autoload=False, builtins=False, extra=[plugin, Networks()])
+    built = pm.get_node_provider("docker")
+    assert isinstance(built, DockerProvider)
+    assert built.network_name() == "ci-kind"
+
+
 def test_availability_probe_is_fast_and_honours_docker_host(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

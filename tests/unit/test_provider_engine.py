@@ -16,6 +16,7 @@ from pykind.errors import ClusterNotFoundError, ConfigError, NodeCommandError, P
 from pykind.plugin.manager import create_plugin_manager
 from pykind.runtime.engine import (
     BOOT_PATTERN,
+    DESKTOP_PORT_LABEL,
     BindMount,
     ContainerRequest,
     EngineNode,
@@ -514,6 +515,11 @@ def test_delete_nodes_ignores_missing_ones() -> None:
     p.delete_nodes([])
 
 
+def test_desktop_label_key() -> None:
+    assert DESKTOP_PORT_LABEL.startswith("desktop.docker.")
+    assert DESKTOP_PORT_LABEL.endswith("/ports/6443/tcp")
+
+
 def test_api_server_endpoints() -> None:
     p = StubProvider()
     _cluster(p)
@@ -532,9 +538,7 @@ def test_api_server_endpoints() -> None:
     cs["a-control-plane"].attrs["NetworkSettings"]["Ports"]["6443/tcp"][0]["HostIp"] = ""
     assert p.api_server_endpoint("a") == "127.0.0.1:40001"
     # Docker Desktop's label wins
-    cs["a-control-plane"].attrs["Config"]["Labels"]["desktop.docker.io/ports/6443/tcp"] = (
-        "10.0.1.7:6443"
-    )
+    cs["a-control-plane"].attrs["Config"]["Labels"][DESKTOP_PORT_LABEL] = "10.0.1.7:6443"
     assert p.api_server_endpoint("a") == "10.0.1.7:6443"
     with pytest.raises(ClusterNotFoundError):
         p.api_server_endpoint("zzz")

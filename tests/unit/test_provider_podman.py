@@ -193,6 +193,19 @@ def test_node_spec_follows_upstream_podman_flags() -> None:
     assert p.client.volumes.store[volume["Name"]].labels == {"c1-worker": "true"}
 
 
+def test_failed_create_removes_the_var_volume() -> None:
+    p = provider()
+
+    def refuse(path: str, data: str | None = None, **kwargs: Any) -> Response:
+        raise podman.errors.APIError("x", explanation="image not known")
+
+    p.client.api.post = refuse
+    p.client.volumes.get = lambda name: p.client.volumes.store[name]
+    with pytest.raises(podman.errors.APIError):
+        p._create_container(request())
+    assert p.client.volumes.store == {}
+
+
 def test_load_balancer_spec() -> None:
     p = provider()
     p._create_container(request(name="c1-external-load-balancer", node=False, binds=()))

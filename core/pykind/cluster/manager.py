@@ -10,10 +10,9 @@ manager.delete("dev")
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pykind.cluster.create import CreateResult, create_cluster
 from pykind.cluster.delete import delete_cluster
@@ -25,14 +24,8 @@ from pykind.plugin.manager import PykindPluginManager, get_plugin_manager
 from pykind.runtime.protocols import Node, NodeProvider
 from pykind.status import NULL_STATUS, Status
 
-
-def _delegate(module: str, attr: str) -> Any:
-    """``module.attr``, or NotImplementedError when that part of pykind is not installed."""
-    try:
-        found = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise NotImplementedError(f"{module}.{attr} is not available in this pykind") from exc
-    return found
+if TYPE_CHECKING:
+    from pykind.images.load import LoadReport
 
 
 class ClusterManager:
@@ -170,17 +163,18 @@ class ClusterManager:
         entries = kc.build_entries(admin, name, endpoint=self._endpoint(name, internal))
         return Path(kc.write_cluster(target, entries))
 
-    # ------------------------------------------------------------------ delegated
+    # ------------------------------------------------------------------ images, logs, build
     def load_images(
         self,
         images: Iterable[str],
         *,
         name: str = DEFAULT_CLUSTER_NAME,
         nodes: Sequence[str] | None = None,
-    ) -> Any:
-        """Load images from the host engine into the nodes (``kind load docker-image``)."""
-        load = _delegate("pykind.images", "load_images")
-        return load(self.provider, list(images), name=name, nodes=nodes)
+    ) -> LoadReport:
+        """Load images from the provider's engine into the nodes (``kind load docker-image``)."""
+        from pykind.images.load import load_images
+
+        return load_images(self.provider, name, list(images), nodes=nodes, status=self.status)
 
     def load_archives(
         self,
@@ -188,22 +182,48 @@ class ClusterManager:
         *,
         name: str = DEFAULT_CLUSTER_NAME,
         nodes: Sequence[str] | None = None,
-    ) -> Any:
+    ) -> LoadReport:
         """Load image archives into the nodes (``kind load image-archive``)."""
-        load = _delegate("pykind.images", "load_archives")
-        return load(self.provider, [Path(p) for p in paths], name=name, nodes=nodes)
+        from pykind.images.load import load_archives
+
+        return load_archives(
+            self.provider, name, [Path(p) for p in paths], nodes=nodes, status=self.status
+        )
+
+    def load_any(
+        self,
+        refs: Iterable[str],
+        *,
+        name: str = DEFAULT_CLUSTER_NAME,
+        nodes: Sequence[str] | None = None,
+    ) -> LoadReport:
+        """Load images found in any engine, or image archives (``kind load image``)."""
+        from pykind.images.load import load_any, other_engines
+
+        return load_any(
+            self.provider,
+            name,
+            list(refs),
+            nodes=nodes,
+            status=self.status,
+            other_sources=other_engines(self.provider, self.plugin_manager),
+        )
 
     def collect_logs(
         self, name: str = DEFAULT_CLUSTER_NAME, dest: str | Path | None = None
     ) -> Path:
         """Write the cluster's logs under ``dest`` (``kind export logs``); the folder."""
-        collect = _delegate("pykind.logs", "collect_logs")
-        return Path(collect(self.provider, name, Path(dest) if dest is not None else None))
+        from pykind.logs.collect import collect_logs
 
-    def build_node_image(self, *args: Any, **kwargs: Any) -> str:
-        """Build a node image (``kind build node-image``); its tag."""
-        build = _delegate("pykind.build", "build_node_image")
-        return str(build(self.provider, *args, **kwargs))
+        return collect_logs(self.provider, name, dest, status=self.status)
+
+    def build_node_image(self, **kwargs: Any) -> str:
+        """Build a node image (``kind build node-image``); its tag. Keyword arguments as
+        :func:`pykind.build.node_image.build_node_image`."""
+        from pykind.build.node_image import build_node_image
+
+        kwargs.setdefault("status", self.status)
+        return build_node_image(self.provider, **kwargs)
 
     # ------------------------------------------------------------------ config
     def _load(

