@@ -276,8 +276,14 @@ class PodmanProvider(EngineProvider):
 
         for name in names:
             for volume in self.client.volumes.list(filters={"label": name}):
-                with contextlib.suppress(podman.errors.NotFound):
+                try:
                     volume.remove(force=True)
+                except podman.errors.APIError as exc:
+                    # gone meanwhile (podman may answer 500 "no such volume", not 404)
+                    if not isinstance(exc, podman.errors.NotFound) and (
+                        "no such volume" not in str(exc)
+                    ):
+                        raise
 
     def _exec_api(self) -> Any:
         if self._compat is None:
