@@ -393,3 +393,27 @@ def test_create_odd_config_path_goes_to_the_library(kind: Kind, world: World) ->
         result = kind("create", "cluster", "--config", path)
         assert result.exit_code == 0, result.stderr
         assert world.called("create")[-1][1]["config"] == Path(path)
+
+
+def test_create_addons_file_then_flags_override(kind: Kind, world: World, tmp_path: Path) -> None:
+    addons_file = tmp_path / "addons.yaml"
+    addons_file.write_text(
+        "addons:\n"
+        "  - name: registry\n"
+        "    options: {port: 5002}\n"
+        "  - name: ingress-nginx\n"
+        "    options: {http_port: 8080}\n"
+    )
+    kind("create", "cluster", "--addons-file", str(addons_file), "--addon", "registry:port=5003")
+    assert only_call(world, "create")[1]["addons"] == {
+        "registry": {"port": "5003"},
+        "ingress-nginx": {"http_port": 8080},
+    }
+
+
+def test_create_missing_addons_file_is_one_error_line(kind: Kind, world: World) -> None:
+    result = kind("create", "cluster", "--addons-file", "/nonexistent/addons.yaml")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("ERROR: ") and "addons.yaml" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert world.called("create") == []

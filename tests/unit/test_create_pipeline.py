@@ -31,6 +31,7 @@ pytest_plugins = ["pykind.testing.fixtures"]
 
 BUILTIN_ORDER = [
     "check-patches",
+    "preflight",
     "ensure-images",
     "provision",
     "loadbalancer",

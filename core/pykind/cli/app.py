@@ -17,6 +17,7 @@ from pykind.cli.state import AppState
 
 #: Built-in subcommands: name -> ("module:attribute", short help shown by ``kind --help``).
 BUILTIN_COMMANDS: dict[str, tuple[str, str]] = {
+    "add": ("pykind.cli.lifecycle:add", "Adds one of [node]"),
     "addon": ("pykind.cli.commands.addon:addon", "Lists, shows, installs and removes add-ons"),
     "build": ("pykind.cli.commands.build:build", "Build one of [node-image]"),
     "completion": (
@@ -25,11 +26,15 @@ BUILTIN_COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "create": ("pykind.cli.commands.create:create", "Creates one of [cluster]"),
     "delete": ("pykind.cli.commands.delete:delete", "Deletes one of [cluster]"),
+    "doctor": ("pykind.cli.doctor:doctor", "Checks this machine can run kind clusters"),
     "export": ("pykind.cli.commands.export:export", "Exports one of [kubeconfig, logs]"),
     "get": ("pykind.cli.commands.get:get", "Gets one of [clusters, nodes, kubeconfig]"),
     "help": ("pykind.cli.commands.help:help_command", "Help about any command"),
     "load": ("pykind.cli.commands.load:load", "Loads images into nodes"),
     "plugins": ("pykind.cli.commands.plugins:plugins", "Lists installed plugins and their hooks"),
+    "remove": ("pykind.cli.lifecycle:remove", "Removes one of [node]"),
+    "start": ("pykind.cli.lifecycle:start", "Starts a stopped cluster's containers"),
+    "stop": ("pykind.cli.lifecycle:stop", "Stops a cluster's containers"),
     "version": ("pykind.cli.commands.version:version", "Prints the kind CLI version"),
 }
 

@@ -225,6 +225,61 @@ class ClusterManager:
         kwargs.setdefault("status", self.status)
         return build_node_image(self.provider, **kwargs)
 
+    # ------------------------------------------------------------------ lifecycle
+    def add_node(
+        self,
+        name: str = DEFAULT_CLUSTER_NAME,
+        *,
+        role: str = "worker",
+        image: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        config: ClusterConfig | str | Path | None = None,
+        wait: float = 0,
+        retain: bool = False,
+    ) -> Any:
+        """Add a node to cluster ``name`` (``kind add node``); an ``AddNodeResult``."""
+        from pykind.lifecycle import add_node
+
+        cfg = self._load(config, name=name, image=None)[0] if config is not None else None
+        return add_node(
+            self.provider,
+            name,
+            role=role,
+            image=image,
+            labels=labels,
+            config=cfg,
+            wait=wait,
+            retain=retain,
+            status=self.status,
+            plugin_manager=self.plugin_manager,
+        )
+
+    def remove_node(self, node: str, *, name: str | None = None, force: bool = False) -> Any:
+        """Drain and remove ``node`` (``kind remove node``); a ``RemoveNodeResult``."""
+        from pykind.lifecycle import remove_node
+
+        return remove_node(self.provider, node, cluster=name, force=force, status=self.status)
+
+    def stop(self, name: str = DEFAULT_CLUSTER_NAME, *, timeout: int = 30) -> Any:
+        """Stop the cluster's containers (``kind stop``); a ``PowerResult``."""
+        from pykind.lifecycle import stop_cluster
+
+        return stop_cluster(self.provider, name, timeout=timeout, status=self.status)
+
+    def start(self, name: str = DEFAULT_CLUSTER_NAME, *, wait: float = 0) -> Any:
+        """Start the cluster's containers again (``kind start``); a ``PowerResult``."""
+        from pykind.lifecycle import start_cluster
+
+        return start_cluster(self.provider, name, wait=wait, status=self.status)
+
+    def doctor(
+        self, config: ClusterConfig | str | Path | None = None, *, privileged: bool = True
+    ) -> list[Any]:
+        """Preflight checks (``kind doctor``); a list of ``CheckResult``."""
+        from pykind.doctor import run_checks
+
+        return list(run_checks(self.provider, config, privileged=privileged))
+
     # ------------------------------------------------------------------ config
     def _load(
         self, config: ClusterConfig | str | Path | None, *, name: str | None, image: str | None

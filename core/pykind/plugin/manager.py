@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "pykind.cluster.steps",
     "pykind.networking.kindnet",
+    "pykind.doctor.preflight",
 )
 
 DISABLE_ENV = "PYKIND_DISABLE_PLUGINS"

@@ -142,6 +142,12 @@ def _kubectl_reads(path: Path) -> bool:
     help="install an add-on once the cluster is up (repeatable; see `kind addon list`)",
 )
 @click.option(
+    "--addons-file",
+    default=None,
+    metavar="PATH",
+    help="YAML file choosing add-ons (addons: [{name, options}]); --addon flags override it",
+)
+@click.option(
     "--strict-patches",
     is_flag=True,
     help="fail when a kubeadm or containerd config patch does not apply (default: warn)",
@@ -162,6 +168,7 @@ def create_cluster(
     wait: float,
     kubeconfig: str | None,
     addons: dict[str, Any],
+    addons_file: str | None,
     strict_patches: bool,
     cni: str | None,
     provider: str | None,
@@ -187,6 +194,10 @@ def create_cluster(
             display_name = display_name or _peek_config_name(config_arg)
         status = state.status
         status.announce(f"Creating cluster {go_quote(display_name or DEFAULT_CLUSTER_NAME)} ...")
+        if addons_file:
+            from pykind.addons import load_addons_file, merge_selections
+
+            addons = merge_selections(load_addons_file(addons_file), addons)
         extra: dict[str, Any] = {"cni": cni} if cni else {}
         result = manager.create(
             name,
