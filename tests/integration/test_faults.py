@@ -164,9 +164,12 @@ def taken_port() -> Iterator[int]:
         yield int(sock.getsockname()[1])
 
 
+@pytest.mark.parametrize("checked_by", ["preflight", "engine"])
 def test_host_port_already_taken(
-    setup: Setup, cluster_name: str, node_image: str, taken_port: int
+    setup: Setup, cluster_name: str, node_image: str, taken_port: int, checked_by: str
 ) -> None:
+    """Caught by the preflight step (naming the holder) before any container exists; with
+    that step disabled, the engine refuses to publish the port when the node starts."""
     config = setup.tmp / "cluster.yaml"
     config.write_text(
         yaml.safe_dump(
@@ -188,9 +191,17 @@ def test_host_port_already_taken(
             }
         )
     )
-    run = setup.kind(*create_args(cluster_name, node_image, "--config", str(config)))
-    assert_clean_error(run, 'create step "provision" failed', str(taken_port))
-    assert "address already in use" in run.stderr or "already allocated" in run.stderr
+    extra = {"PYKIND_DISABLE_PLUGINS": "pykind.doctor.preflight"} if checked_by == "engine" else {}
+    run = setup.kind(*create_args(cluster_name, node_image, "--config", str(config)), **extra)
+    if checked_by == "preflight":
+        assert_clean_error(
+            run,
+            'create step "preflight" failed',
+            f"host port 127.0.0.1:{taken_port}/tcp is already in use",
+        )
+    else:
+        assert_clean_error(run, 'create step "provision" failed', str(taken_port))
+        assert "address already in use" in run.stderr or "already allocated" in run.stderr
     assert setup.engine.list_nodes(cluster_name) == []
     assert setup.contexts() == {"mine"}
     if setup.engine.name == "podman":

@@ -575,11 +575,13 @@ class EngineProvider:
             try:
                 self._create_container(request)
             except Exception as exc:
-                if self._is_name_conflict(exc):
-                    raise ClusterExistsError(
-                        f'node(s) already exist for a cluster with the name "{cluster}"'
-                    ) from exc
-                raise
+                if not self._is_name_conflict(exc):
+                    raise
+                if request.name == f"{cluster}-{ROLE_CONTROL_PLANE}":
+                    message = f'node(s) already exist for a cluster with the name "{cluster}"'
+                else:  # adding a node to an existing cluster
+                    message = f'a container named "{request.name}" already exists'
+                raise ClusterExistsError(message) from exc
 
     def _create_node(self, request: ContainerRequest) -> None:
         with self._call(f"creating node {request.name}"):
