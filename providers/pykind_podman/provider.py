@@ -244,6 +244,10 @@ class PodmanProvider(EngineProvider):
         container_id = response.json()["Id"]
         api.post(f"/containers/{container_id}/start").raise_for_status()
 
+    def _is_name_conflict(self, exc: BaseException) -> bool:
+        # podman 4 answers a taken name with HTTP 500 ("... that name is already in use")
+        return "name is already in use" in str(exc) or super()._is_name_conflict(exc)
+
     def _remove_container(self, name: str) -> None:
         """``podman rm -f -v`` without the stop grace period (docker's ``rm -f`` kills too)."""
         import podman.errors
@@ -266,8 +270,14 @@ class PodmanProvider(EngineProvider):
 
         for name in names:
             for volume in self.client.volumes.list(filters={"label": name}):
-                with contextlib.suppress(podman.errors.NotFound):
+                try:
                     volume.remove(force=True)
+                except podman.errors.APIError as exc:
+                    # gone meanwhile (podman may answer 500 "no such volume", not 404)
+                    if not isinstance(exc, podman.errors.NotFound) and (
+                        "no such volume" not in str(exc)
+                    ):
+                        raise
 
     def _exec_api(self) -> Any:
         if self._compat is None:
