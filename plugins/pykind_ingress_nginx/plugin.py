@@ -13,9 +13,9 @@ from typing import ClassVar
 from pydantic import Field
 
 import pykind
+from pykind.addons.ingress import IngressOptions, prepare_ingress
 from pykind.addons.kubectl import control_plane_node, wait_for_pods
-from pykind.addons.manifest_addon import ManifestAddon, ManifestOptions
-from pykind.addons.prepare import add_node_label, add_port_mapping, first_control_plane
+from pykind.addons.manifest_addon import ManifestAddon
 from pykind.cluster.context import StepContext
 from pykind.config.models import ClusterConfig
 from pykind.plugin.types import AddonSpec
@@ -30,34 +30,19 @@ MANIFEST_URL = (
 PINS: dict[str, str | None] = {DEFAULT_VERSION: None}
 NAMESPACE = "ingress-nginx"
 CONTROLLER_SELECTOR = "app.kubernetes.io/component=controller"
-READY_LABEL = ("ingress-ready", "true")
 
 
-class IngressNginxOptions(ManifestOptions):
+class IngressNginxOptions(IngressOptions):
     """Options of the ingress-nginx add-on."""
 
     PINS: ClassVar[dict[str, str | None]] = PINS
 
     version: str = Field(DEFAULT_VERSION, description="ingress-nginx controller release tag")
-    http_port: int = Field(80, ge=0, le=65535, description="Host port mapped to port 80")
-    https_port: int = Field(443, ge=0, le=65535, description="Host port mapped to port 443")
-    listen_address: str = Field("0.0.0.0", description="Host address the ports listen on")
 
 
 def prepare(config: ClusterConfig, options: IngressNginxOptions) -> ClusterConfig:
     """Ports 80/443 and the ``ingress-ready=true`` label on the first control plane."""
-    node = first_control_plane(config)
-    for container_port, host_port in ((80, options.http_port), (443, options.https_port)):
-        add_port_mapping(
-            config,
-            node,
-            container_port=container_port,
-            host_port=host_port,
-            listen_address=options.listen_address,
-            owner=NAME,
-        )
-    add_node_label(node, *READY_LABEL, owner=NAME)
-    return config
+    return prepare_ingress(config, options, owner=NAME)
 
 
 def ready(ctx: StepContext, options: IngressNginxOptions) -> None:

@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pykind.errors import ImageNotFoundError, ProviderError, PykindError
-from pykind.runtime.engine import ContainerRequest, EngineProvider
-from pykind.runtime.engine_exec import CHUNK
+from pykind.runtime.engine import ContainerRequest, EngineProvider, error_text
 from pykind.runtime.engine_net import ula_subnet
 from pykind.runtime.protocols import ProviderInfo
 from pykind_docker.endpoint import default_endpoint
@@ -34,11 +33,6 @@ _PERMANENT_PULL_ERRORS = (
     "no such host",
     "invalid reference",
 )
-
-
-def _explanation(exc: BaseException) -> str:
-    text = getattr(exc, "explanation", None) or str(exc)
-    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
 
 
 class DockerProvider(EngineProvider):
@@ -69,11 +63,9 @@ class DockerProvider(EngineProvider):
         import requests
 
         if isinstance(exc, docker.errors.ImageNotFound):
-            return ImageNotFoundError(
-                f"image not found in Docker while {what}: {_explanation(exc)}"
-            )
+            return ImageNotFoundError(f"image not found in Docker while {what}: {error_text(exc)}")
         if isinstance(exc, docker.errors.APIError):
-            return ProviderError(f"Docker error while {what}: {_explanation(exc)}")
+            return ProviderError(f"Docker error while {what}: {error_text(exc)}")
         if isinstance(exc, docker.errors.DockerException):
             cause: BaseException | None = exc
             while cause is not None:
@@ -91,9 +83,7 @@ class DockerProvider(EngineProvider):
 
         if isinstance(exc, docker.errors.NotFound):
             return True
-        return isinstance(exc, docker.errors.APIError) and "already in progress" in _explanation(
-            exc
-        )
+        return isinstance(exc, docker.errors.APIError) and "already in progress" in error_text(exc)
 
     # ------------------------------------------------------------ engine facts
     def _load_info(self) -> ProviderInfo:
@@ -189,7 +179,7 @@ class DockerProvider(EngineProvider):
                 check_duplicate=True,
             )
         except docker.errors.APIError as exc:
-            text = _explanation(exc)
+            text = error_text(exc)
             if not ("network with name" in text and "already exists" in text):
                 raise
         self._remove_duplicate_networks(name)
@@ -205,7 +195,7 @@ class DockerProvider(EngineProvider):
                 self._create_network(name, ula_subnet(name, attempt), mtu)
                 return
             except docker.errors.APIError as exc:
-                text = _explanation(exc)
+                text = error_text(exc)
                 if attempt == 0 and "Cannot read IPv6 setup for bridge" in text:
                     # no IPv6 on this host: one attempt with automatic IPv4-only IPAM
                     self._create_network(name, None, mtu)
@@ -302,7 +292,7 @@ class DockerProvider(EngineProvider):
             except ProviderError as exc:
                 if type(exc) not in (ProviderError, ImageNotFoundError):
                     raise  # unreachable engine: no point retrying
-                error = _explanation(exc.__cause__) if exc.__cause__ else str(exc)
+                error = error_text(exc.__cause__) if exc.__cause__ else str(exc)
                 if any(p in error.lower() for p in _PERMANENT_PULL_ERRORS):
                     break
         raise ImageNotFoundError(
@@ -325,16 +315,9 @@ class DockerProvider(EngineProvider):
             except docker.errors.NotFound as exc:
                 response.close()
                 raise ImageNotFoundError(
-                    f"cannot save images {', '.join(images)}: {_explanation(exc)}"
+                    f"cannot save images {', '.join(images)}: {error_text(exc)}"
                 ) from exc
             except Exception:
                 response.close()
                 raise
         return self._stream(response)
-
-    def _stream(self, response: Any) -> Iterator[bytes]:
-        try:
-            with self._call("streaming saved images"):
-                yield from response.iter_content(chunk_size=CHUNK)
-        finally:
-            response.close()

@@ -21,8 +21,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from pykind.errors import ImageNotFoundError, ProviderError, PykindError
-from pykind.runtime.engine import ContainerRequest, EngineProvider
-from pykind.runtime.engine_exec import CHUNK
+from pykind.runtime.engine import ContainerRequest, EngineProvider, error_text
 from pykind.runtime.engine_net import ula_subnet
 from pykind.runtime.protocols import ProviderInfo
 from pykind_podman.endpoint import default_endpoint
@@ -52,11 +51,6 @@ def sanitize_image(image: str) -> str:
             last[-1] = last[-1].split(":", 1)[0]
         return "/".join(last) + "@sha256:" + digest
     return image
-
-
-def _explanation(exc: BaseException) -> str:
-    text = getattr(exc, "explanation", None) or str(exc)
-    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
 
 
 class PodmanProvider(EngineProvider):
@@ -94,14 +88,14 @@ class PodmanProvider(EngineProvider):
         if isinstance(exc, podman.errors.APIError):
             if exc.status_code is None and isinstance(exc.__cause__, OSError):
                 return self._unavailable()
-            text = _explanation(exc)
+            text = error_text(exc)
             if isinstance(exc, podman.errors.ImageNotFound) or any(
                 m in text.lower() for m in _IMAGE_MISSING
             ):
                 return ImageNotFoundError(f"image not found in Podman while {what}: {text}")
             return ProviderError(f"Podman error while {what}: {text}")
         if isinstance(exc, docker.errors.APIError):  # exec, through the compatible API
-            return ProviderError(f"Podman error while {what}: {_explanation(exc)}")
+            return ProviderError(f"Podman error while {what}: {error_text(exc)}")
         if isinstance(exc, podman.errors.PodmanError | docker.errors.DockerException):
             return ProviderError(f"Podman error while {what}: {exc}")
         return super()._translate(exc, what)
@@ -160,7 +154,7 @@ class PodmanProvider(EngineProvider):
                 self._create_network(name, ula_subnet(name, attempt))
                 return
             except podman.errors.APIError as exc:
-                text = _explanation(exc)
+                text = error_text(exc)
                 exists = "already used" in text or "already exists" in text
                 if exists and self.client.networks.exists(name):
                     return  # created meanwhile by someone else
@@ -250,6 +244,10 @@ class PodmanProvider(EngineProvider):
         container_id = response.json()["Id"]
         api.post(f"/containers/{container_id}/start").raise_for_status()
 
+    def _is_name_conflict(self, exc: BaseException) -> bool:
+        # podman 4 answers a taken name with HTTP 500 ("... that name is already in use")
+        return "name is already in use" in str(exc) or super()._is_name_conflict(exc)
+
     def _remove_container(self, name: str) -> None:
         """``podman rm -f -v`` without the stop grace period (docker's ``rm -f`` kills too)."""
         import podman.errors
@@ -272,8 +270,14 @@ class PodmanProvider(EngineProvider):
 
         for name in names:
             for volume in self.client.volumes.list(filters={"label": name}):
-                with contextlib.suppress(podman.errors.NotFound):
+                try:
                     volume.remove(force=True)
+                except podman.errors.APIError as exc:
+                    # gone meanwhile (podman may answer 500 "no such volume", not 404)
+                    if not isinstance(exc, podman.errors.NotFound) and (
+                        "no such volume" not in str(exc)
+                    ):
+                        raise
 
     def _exec_api(self) -> Any:
         if self._compat is None:
@@ -367,10 +371,3 @@ class PodmanProvider(EngineProvider):
                 response.close()
                 raise
         return self._stream(response)
-
-    def _stream(self, response: Any) -> Iterator[bytes]:
-        try:
-            with self._call("streaming saved images"):
-                yield from response.iter_content(chunk_size=CHUNK)
-        finally:
-            response.close()

@@ -2,7 +2,9 @@
 
 * ``engine`` — a node provider per engine (docker, podman); skipped when the engine does not
   answer, or failed when ``PYKIND_REQUIRE_ENGINES=1``.
-* ``node_image`` / ``lb_image`` / ``broken_image`` — test images built once per engine.
+* ``engine_name`` — that provider's name ("docker" or "podman"), also the engine's command.
+* ``node_image`` / ``lb_image`` / ``broken_image`` / ``registry_image`` — test images built once
+  per engine.
 * ``cluster_name`` — a unique ``t-<random>`` name whose containers are removed after the test.
 * ``tracker`` / ``module_tracker`` — record clusters and networks to remove at teardown
   (function / module scope), even when the test fails.
@@ -51,6 +53,12 @@ def engine(request: pytest.FixtureRequest) -> EngineProvider:
     return provider
 
 
+@pytest.fixture(scope="session")
+def engine_name(engine: EngineProvider) -> str:
+    """The name of ``engine`` ("docker" or "podman"), which is also its command."""
+    return engine.name
+
+
 def _build(engine: EngineProvider, name: str) -> str:
     from tests.images.build import build_image
 
@@ -73,6 +81,12 @@ def lb_image(engine: EngineProvider) -> str:
 def broken_image(engine: EngineProvider) -> str:
     """A node image whose init exits at once (never boots)."""
     return _build(engine, "broken")
+
+
+@pytest.fixture(scope="session")
+def registry_image(engine: EngineProvider) -> str:
+    """The test registry image (Debian's docker-registry)."""
+    return _build(engine, "registry")
 
 
 def _cleanup(tracker: ClusterTracker) -> None:

@@ -7,7 +7,9 @@ teardown, whether the test passed or not.
 from __future__ import annotations
 
 import functools
+import json
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -38,6 +40,19 @@ def make_provider(engine: str, **kwargs: Any) -> EngineProvider:
 
         return PodmanProvider(**kwargs)
     raise ValueError(f"unknown engine {engine!r}")
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stand_in_calls(node: Node) -> list[dict[str, Any]]:
+    """The calls the node image's recording stand-ins logged (``/kind/stand-in/calls.jsonl``)."""
+    text = node.run(["cat", "/kind/stand-in/calls.jsonl"]).text
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def random_name(prefix: str = "t-") -> str:

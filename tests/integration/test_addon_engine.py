@@ -8,9 +8,6 @@ which the stand-in kubectl records in /kind/stand-in/calls.jsonl.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -26,46 +23,13 @@ from pykind.addons import install_addon, remove_addon
 from pykind.cluster.manager import ClusterManager
 from pykind.config.models import ClusterConfig
 from pykind.runtime.protocols import Node
-from tests.images.build import build_image
+from tests.integration.helpers import free_port, stand_in_calls
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 KUBECTL = ["kubectl", "--kubeconfig=/etc/kubernetes/admin.conf"]
 PRELOADED = "pykind-addon-test/preloaded:1"
 ABSENT = "pykind-addon-test/absent:1"
-
-
-def _engine_usable(engine: str) -> bool:
-    if shutil.which(engine) is None:
-        return False
-    result = subprocess.run(
-        [engine, "info"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
-    )
-    return result.returncode == 0
-
-
-@pytest.fixture(
-    scope="module",
-    params=[
-        pytest.param("docker", marks=pytest.mark.docker),
-        pytest.param("podman", marks=pytest.mark.podman),
-    ],
-)
-def engine(request: pytest.FixtureRequest) -> str:
-    """The engine under test; fails (not skips) when missing if PYKIND_REQUIRE_ENGINES=1."""
-    name = str(request.param)
-    if not _engine_usable(name):
-        message = f"container engine {name} is not available"
-        if os.environ.get("PYKIND_REQUIRE_ENGINES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return name
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def build_tiny_image(engine: str, tag: str, tmp: Path) -> None:
@@ -79,13 +43,8 @@ def build_tiny_image(engine: str, tag: str, tmp: Path) -> None:
     assert result.returncode == 0, result.stderr.decode(errors="replace")
 
 
-def calls(node: Node) -> list[dict[str, Any]]:
-    text = node.run(["cat", "/kind/stand-in/calls.jsonl"]).text
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
 def kubectl_calls(node: Node, verb: str) -> list[dict[str, Any]]:
-    return [c for c in calls(node) if c["tool"] == "kubectl" and verb in c["argv"]]
+    return [c for c in stand_in_calls(node) if c["tool"] == "kubectl" and verb in c["argv"]]
 
 
 def containerd_images(node: Node) -> list[str]:
@@ -109,11 +68,11 @@ def http_get(url: str, wait_s: float = 60.0) -> bytes:
 class Cluster:
     """A test cluster made by the ClusterManager; deleted on exit whatever happened."""
 
-    def __init__(self, engine: str, tmp: Path) -> None:
+    def __init__(self, engine: str, node_image: str, tmp: Path) -> None:
         self.name = f"t-{uuid.uuid4().hex[:6]}"
         self.manager = ClusterManager(engine)
         self.kubeconfig = tmp / "kubeconfig"
-        self.node_image = build_image(engine, "node")
+        self.node_image = node_image
 
     def config(self) -> ClusterConfig:
         return ClusterConfig.model_validate(
@@ -137,8 +96,8 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(engine: str, tmp_path: Path) -> Iterator[Cluster]:
-    made = Cluster(engine, tmp_path)
+def cluster(engine_name: str, node_image: str, tmp_path: Path) -> Iterator[Cluster]:
+    made = Cluster(engine_name, node_image, tmp_path)
     try:
         yield made
     finally:
@@ -146,9 +105,9 @@ def cluster(engine: str, tmp_path: Path) -> Iterator[Cluster]:
 
 
 @pytest.fixture
-def manifest(engine: str, tmp_path: Path) -> Path:
+def manifest(engine_name: str, tmp_path: Path) -> Path:
     """A stand-in controller manifest: one image the engine has, one it does not."""
-    build_tiny_image(engine, PRELOADED, tmp_path / "image-context")
+    build_tiny_image(engine_name, PRELOADED, tmp_path / "image-context")
     path = tmp_path / "deploy.yaml"
     path.write_text(
         "apiVersion: v1\n"

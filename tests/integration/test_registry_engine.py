@@ -5,9 +5,6 @@ Debian's docker-registry from the TEST registry image; nodes are the TEST node i
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -19,43 +16,9 @@ import pytest
 from pykind.addons import remove_addon
 from pykind.cluster.manager import ClusterManager
 from pykind.config.models import ClusterConfig
-from pykind.runtime.protocols import Node
-from tests.images.build import build_image
+from tests.integration.helpers import free_port, stand_in_calls
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def _engine_usable(engine: str) -> bool:
-    if shutil.which(engine) is None:
-        return False
-    result = subprocess.run(
-        [engine, "info"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
-    )
-    return result.returncode == 0
-
-
-@pytest.fixture(
-    scope="module",
-    params=[
-        pytest.param("docker", marks=pytest.mark.docker),
-        pytest.param("podman", marks=pytest.mark.podman),
-    ],
-)
-def engine(request: pytest.FixtureRequest) -> str:
-    """The engine under test; fails (not skips) when missing if PYKIND_REQUIRE_ENGINES=1."""
-    name = str(request.param)
-    if not _engine_usable(name):
-        message = f"container engine {name} is not available"
-        if os.environ.get("PYKIND_REQUIRE_ENGINES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return name
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def engine_cli(engine: str, *args: str) -> str:
@@ -71,13 +34,8 @@ def container_exists(engine: str, name: str) -> bool:
     return result.returncode == 0
 
 
-def calls(node: Node) -> list[dict[str, Any]]:
-    text = node.run(["cat", "/kind/stand-in/calls.jsonl"]).text
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
 @pytest.fixture
-def setup(engine: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+def setup(engine_name: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """Names for one test; the cluster, the registry container and the pushed tags are removed
     afterwards whatever happened."""
     cluster = f"t-{uuid.uuid4().hex[:6]}"
@@ -85,7 +43,7 @@ def setup(engine: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         "cluster": cluster,
         "registry": f"{cluster}-registry",
         "port": free_port(),
-        "manager": ClusterManager(engine),
+        "manager": ClusterManager(engine_name),
         "kubeconfig": tmp_path / "kubeconfig",
         "tags": [],
     }
@@ -99,31 +57,37 @@ def setup(engine: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
             left = manager.provider.list_nodes(cluster)
             if left:
                 manager.provider.delete_nodes(left)
-            if container_exists(engine, made["registry"]):
-                subprocess.run([engine, "rm", "-f", made["registry"]], capture_output=True)
+            if container_exists(engine_name, made["registry"]):
+                subprocess.run([engine_name, "rm", "-f", made["registry"]], capture_output=True)
             for tag in made["tags"]:
-                subprocess.run([engine, "rmi", tag], capture_output=True)
+                subprocess.run([engine_name, "rmi", tag], capture_output=True)
 
 
-def test_push_from_host_pull_in_node(engine: str, setup: dict[str, Any], tmp_path: Path) -> None:
+def test_push_from_host_pull_in_node(
+    engine_name: str,
+    node_image: str,
+    registry_image: str,
+    setup: dict[str, Any],
+    tmp_path: Path,
+) -> None:
     manager: ClusterManager = setup["manager"]
     cluster, registry, port = setup["cluster"], setup["registry"], setup["port"]
-    options = {"image": build_image(engine, "registry"), "name": registry, "host_port": port}
+    options = {"image": registry_image, "name": registry, "host_port": port}
     config = ClusterConfig.model_validate(
-        {"nodes": [{"role": "control-plane", "image": build_image(engine, "node")}]}
+        {"nodes": [{"role": "control-plane", "image": node_image}]}
     )
     manager.create(
         cluster, config=config, kubeconfig=setup["kubeconfig"], addons={"registry": options}
     )
 
     # the registry runs, published on the host port and attached to the nodes' network
-    assert container_exists(engine, registry)
+    assert container_exists(engine_name, registry)
     networks = json.loads(
-        engine_cli(engine, "inspect", "-f", "{{json .NetworkSettings.Networks}}", registry)
+        engine_cli(engine_name, "inspect", "-f", "{{json .NetworkSettings.Networks}}", registry)
     )
     node = next(n for n in manager.provider.list_nodes(cluster) if n.role == "control-plane")
     node_networks = json.loads(
-        engine_cli(engine, "inspect", "-f", "{{json .NetworkSettings.Networks}}", node.name)
+        engine_cli(engine_name, "inspect", "-f", "{{json .NetworkSettings.Networks}}", node.name)
     )
     assert set(node_networks) <= set(networks)
 
@@ -131,7 +95,7 @@ def test_push_from_host_pull_in_node(engine: str, setup: dict[str, Any], tmp_pat
     hosts = node.run(["cat", f"/etc/containerd/certs.d/localhost:{port}/hosts.toml"]).text
     assert hosts == f'[host."http://{registry}:5000"]\n'
     assert "config_path" in node.run(["cat", "/etc/containerd/config.toml"]).text
-    hosting = [c for c in calls(node) if "local-registry-hosting" in c.get("stdin", "")]
+    hosting = [c for c in stand_in_calls(node) if "local-registry-hosting" in c.get("stdin", "")]
     assert len(hosting) == 1 and f'host: "localhost:{port}"' in hosting[0]["stdin"]
 
     # push from the host engine ...
@@ -145,10 +109,10 @@ def test_push_from_host_pull_in_node(engine: str, setup: dict[str, Any], tmp_pat
         f"localhost:{port}/pushed:{marker[:8]}",
     )
     setup["tags"] += [local, remote]
-    engine_cli(engine, "build", "-q", "-t", local, str(context))
-    engine_cli(engine, "tag", local, remote)
-    push = ["push", remote] if engine == "docker" else ["push", "--tls-verify=false", remote]
-    engine_cli(engine, *push)
+    engine_cli(engine_name, "build", "-q", "-t", local, str(context))
+    engine_cli(engine_name, "tag", local, remote)
+    push = ["push", remote] if engine_name == "docker" else ["push", "--tls-verify=false", remote]
+    engine_cli(engine_name, *push)
 
     # ... and pull it with containerd inside the node, through the hosts.toml alias
     node.run(
@@ -167,6 +131,6 @@ def test_push_from_host_pull_in_node(engine: str, setup: dict[str, Any], tmp_pat
 
     # removal deletes the container and the node alias
     remove_addon(manager, cluster, "registry", {"name": registry, "host_port": port})
-    assert not container_exists(engine, registry)
+    assert not container_exists(engine_name, registry)
     gone = node.run(["test", "-e", f"/etc/containerd/certs.d/localhost:{port}"], check=False)
     assert gone.returncode != 0

@@ -8,9 +8,7 @@ kubeadm/kubectl/kubelet/crictl stand-ins. Nothing here is a real Kubernetes clus
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import tempfile
 import time
@@ -20,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.images.build import build_image
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -56,33 +52,6 @@ ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
 print(urllib.request.urlopen(sys.argv[1], context=ctx).read().decode())
 """
-
-
-def _engine_usable(engine: str) -> bool:
-    if shutil.which(engine) is None:
-        return False
-    result = subprocess.run(
-        [engine, "info"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
-    )
-    return result.returncode == 0
-
-
-@pytest.fixture(
-    scope="module",
-    params=[
-        pytest.param("docker", marks=pytest.mark.docker),
-        pytest.param("podman", marks=pytest.mark.podman),
-    ],
-)
-def engine_name(request: pytest.FixtureRequest) -> str:
-    """The engine under test; fails (not skips) when missing if PYKIND_REQUIRE_ENGINES=1."""
-    engine = str(request.param)
-    if not _engine_usable(engine):
-        message = f"container engine {engine} is not available"
-        if os.environ.get("PYKIND_REQUIRE_ENGINES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return engine
 
 
 def _run(argv: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -126,12 +95,11 @@ def _wait_booted(node: NodeContainer) -> None:
 
 
 @pytest.fixture(scope="module")
-def node(engine_name: str) -> Iterator[NodeContainer]:
-    image = build_image(engine_name, "node")
+def node(engine_name: str, node_image: str) -> Iterator[NodeContainer]:
     name = f"pykind-imgtest-{uuid.uuid4().hex[:8]}"
     argv = [engine_name, "run", "-d", "--name", name, "--hostname", name, "--privileged"]
     argv += ["--tty", "--cgroupns=private", "--tmpfs", "/tmp", "--tmpfs", "/run", "-v", "/var"]
-    argv += ["-v", "/lib/modules:/lib/modules:ro", "-e", f"container={engine_name}", image]
+    argv += ["-v", "/lib/modules:/lib/modules:ro", "-e", f"container={engine_name}", node_image]
     started = _run(argv)
     assert started.returncode == 0, started.stderr.decode()
     container = NodeContainer(engine_name, name)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -169,21 +167,9 @@ def test_rootless_low_ports_name_the_sysctl(proc: Path) -> None:
     assert result.advice.startswith("sudo sysctl net.ipv4.ip_unprivileged_port_start=80")
 
 
-@pytest.fixture
-def listening() -> Iterator[int]:
-    """A real socket listening on 127.0.0.1 (held by this test process)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        sock.close()
-
-
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")
-def test_a_real_listener_is_found_with_its_owner(listening: int) -> None:
-    want = ports.WantedPort("0.0.0.0", listening, "tcp", "x")
+def test_a_real_listener_is_found_with_its_owner(busy_port: int) -> None:
+    want = ports.WantedPort("0.0.0.0", busy_port, "tcp", "x")
     problem = host.port_problem(want, rootless=False)
     assert problem is not None
     assert f"pid {os.getpid()}" in problem[0]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +25,6 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
     # under the root CLI's state (its persistent flags create it), plugins load through it
     monkeypatch.setattr("pykind.cli.state.load_plugin_manager", lambda blocked: pm)
     return provider
-
-
-@pytest.fixture
-def busy_port() -> Iterator[int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        sock.close()
 
 
 def kind(*args: str) -> Any:

@@ -160,3 +160,13 @@ def test_wait_for_boot_polls_when_the_stream_fails(tmp_path: Any) -> None:
     provider.logs = BOOT_LINE
     provider.wait_for_boot("n1")
     assert provider.polls == 1
+
+
+def test_stop_ends_the_wait(server: LogServer) -> None:
+    server.parts = [b"still booting\r\n"]
+    server.hold = True
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    started = time.monotonic()
+    assert follow_log_until(server.url, "n1", BOOT_PATTERN, soon(30), stop) is False
+    assert time.monotonic() - started < 5

@@ -28,28 +28,7 @@ from pykind.kubeconfig import (
     write_cluster,
 )
 from pykind.kubeconfig import merge as merge_module
-
-ADMIN_CONF = """\
-apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: Q0EK
-    server: https://{name}-control-plane:6443
-  name: kubernetes
-contexts:
-- context:
-    cluster: kubernetes
-    user: kubernetes-admin
-  name: kubernetes-admin@kubernetes
-current-context: kubernetes-admin@kubernetes
-kind: Config
-preferences: {{}}
-users:
-- name: kubernetes-admin
-  user:
-    client-certificate-data: Q0VSVAo=
-    client-key-data: S0VZCg==
-"""
+from tests.unit.kubeconfig_support import admin_conf
 
 EXISTING = """\
 apiVersion: v1
@@ -85,9 +64,7 @@ x-unknown-top-level: {keep: me}
 
 
 def entries(name: str = "dev", port: int = 40001) -> Any:
-    return build_entries(
-        ADMIN_CONF.format(name=name), name, endpoint=format_endpoint("127.0.0.1", port)
-    )
+    return build_entries(admin_conf(name), name, endpoint=format_endpoint("127.0.0.1", port))
 
 
 def load(path: Path) -> Any:
@@ -117,7 +94,7 @@ def test_build_entries_renames_and_points_to_endpoint() -> None:
 
 
 def test_build_entries_without_endpoint_keeps_internal_server() -> None:
-    e = build_entries(ADMIN_CONF.format(name="dev"), "dev")
+    e = build_entries(admin_conf("dev"), "dev")
     assert e.server == "https://dev-control-plane:6443"
 
 
@@ -128,7 +105,7 @@ def test_format_endpoint_brackets_ipv6() -> None:
 
 
 def test_get_cluster_entries_is_a_standalone_kubeconfig() -> None:
-    text = get_cluster_entries(ADMIN_CONF.format(name="dev"), "dev", endpoint="[::1]:7000")
+    text = get_cluster_entries(admin_conf("dev"), "dev", endpoint="[::1]:7000")
     doc = yaml.safe_load(text)
     assert doc["current-context"] == "kind-dev"
     assert doc["apiVersion"] == "v1" and doc["kind"] == "Config"
@@ -142,7 +119,7 @@ def test_get_cluster_entries_is_a_standalone_kubeconfig() -> None:
     [
         ("clusters: [\n", "not valid YAML"),
         ("- a\n", "expected a mapping"),
-        (ADMIN_CONF.format(name="x").replace("users:", "users: []\nold:"), "one user, but has 0"),
+        (admin_conf("x").replace("users:", "users: []\nold:"), "one user, but has 0"),
         ("clusters: [{name: a}, {name: b}]\nusers: [{}]\ncontexts: [{}]\n", "one cluster"),
     ],
 )

@@ -17,28 +17,7 @@ from pykind.kubeconfig import (
     resolve_target,
     write_cluster,
 )
-
-ADMIN_CONF = """\
-apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: Q0EK
-    server: https://dev-control-plane:6443
-  name: kubernetes
-contexts:
-- context:
-    cluster: kubernetes
-    user: kubernetes-admin
-  name: kubernetes-admin@kubernetes
-current-context: kubernetes-admin@kubernetes
-kind: Config
-preferences: {}
-users:
-- name: kubernetes-admin
-  user:
-    client-certificate-data: Q0VSVAo=
-    client-key-data: S0VZCg==
-"""
+from tests.unit.kubeconfig_support import ADMIN_CONF
 
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -138,6 +138,28 @@ def create_time_changes(spec: AddonSpec, options: Any) -> list[str]:
     return found
 
 
+def _on_existing(
+    target: Any,
+    cluster: str,
+    name: str,
+    options: Mapping[str, Any] | BaseModel | None,
+    pm: PykindPluginManager | None,
+    status: Status | None,
+    *,
+    removable: bool = False,
+) -> tuple[AddonSpec, Any, StepContext]:
+    """The add-on ``name``, its validated options, and a context on the existing ``cluster``
+    recording them. With ``removable``, an add-on without ``remove`` is an AddonError."""
+    provider, manager = _target(target, pm)
+    spec = get_spec(manager, name)
+    if removable and spec.remove is None:
+        raise AddonError(f"add-on {spec.name!r} cannot be removed")
+    validated = validate_spec_options(spec, options)
+    ctx = existing_cluster_context(provider, cluster, pm=manager, status=status)
+    ctx.addons[spec.name] = validated
+    return spec, validated, ctx
+
+
 def install_addon(
     target: Any,
     cluster: str,
@@ -152,11 +174,7 @@ def install_addon(
     ``target`` is a ClusterManager or a NodeProvider. Config changes an add-on's ``prepare``
     would make cannot be applied to running nodes: choose such add-ons at create time.
     """
-    provider, manager = _target(target, pm)
-    spec = get_spec(manager, name)
-    validated = validate_spec_options(spec, options)
-    ctx = existing_cluster_context(provider, cluster, pm=manager, status=status)
-    ctx.addons[spec.name] = validated
+    spec, validated, ctx = _on_existing(target, cluster, name, options, pm, status)
     missing = create_time_changes(spec, validated)
     if missing:
         ctx.warn(
@@ -178,13 +196,7 @@ def remove_addon(
     status: Status | None = None,
 ) -> list[str]:
     """Undo ``install_addon`` (same options); returns warnings."""
-    provider, manager = _target(target, pm)
-    spec = get_spec(manager, name)
-    if spec.remove is None:
-        raise AddonError(f"add-on {spec.name!r} cannot be removed")
-    validated = validate_spec_options(spec, options)
-    ctx = existing_cluster_context(provider, cluster, pm=manager, status=status)
-    ctx.addons[spec.name] = validated
+    spec, validated, ctx = _on_existing(target, cluster, name, options, pm, status, removable=True)
     with step(ctx.status, f"Removing add-on {spec.name} 🧹"):
         _run(spec.name, "be removed", spec.remove, ctx, validated)
     return list(ctx.warnings)

@@ -18,6 +18,7 @@ from pykind.cli.options import CONTEXT_SETTINGS, Duration, global_options, provi
 from pykind.cli.state import CLUSTER_NAME_ENV, AppState, default_name, get_state
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 PROGRESS_CHOICES = ("text", "json")
 
@@ -64,6 +65,17 @@ def _start(provider: str | None, progress: str) -> tuple[AppState, Any]:
     state.setup()
     manager = apply_progress(state.manager(provider), progress)
     return state, manager
+
+
+def _run(state: AppState, doing: str, failed: str, action: Callable[[], T]) -> T:
+    """Say what is being done, then do it; a PykindError becomes ``failed: <error>``."""
+    from pykind.errors import PykindError
+
+    state.info(doing)
+    try:
+        return action()
+    except PykindError as exc:
+        raise CommandError(failed, exc) from exc
 
 
 # ---------------------------------------------------------------------------- add / remove
@@ -124,13 +136,13 @@ def add_node(
     joins it. Control planes join through the load balancer, which is then re-pointed; a
     cluster created with a single control plane has none, so it cannot get more.
     """
-    from pykind.errors import PykindError
-
     cluster = default_name(name)
     state, manager = _start(provider, progress)
-    state.info(f"Adding a {role} node to cluster {go_quote(cluster)} ...")
-    try:
-        result = manager.add_node(
+    result = _run(
+        state,
+        f"Adding a {role} node to cluster {go_quote(cluster)} ...",
+        f"failed to add a node to cluster {go_quote(cluster)}",
+        lambda: manager.add_node(
             cluster,
             role=role,
             image=image,
@@ -138,9 +150,8 @@ def add_node(
             config=config,
             wait=wait,
             retain=retain,
-        )
-    except PykindError as exc:
-        raise CommandError(f"failed to add a node to cluster {go_quote(cluster)}", exc) from exc
+        ),
+    )
     state.info(f"Added node {go_quote(result.name)} ({result.role}, {result.image})")
 
 
@@ -168,20 +179,40 @@ def remove_node(
     object, re-points the load balancer and removes the container. The last control plane
     is never removed: delete the cluster instead.
     """
-    from pykind.errors import PykindError
-
     state, manager = _start(provider, progress)
-    state.info(f"Removing node {go_quote(node)} ...")
-    try:
-        result = manager.remove_node(
+    result = _run(
+        state,
+        f"Removing node {go_quote(node)} ...",
+        f"failed to remove node {go_quote(node)}",
+        lambda: manager.remove_node(
             node, name=name or os.environ.get(CLUSTER_NAME_ENV) or None, force=force
-        )
-    except PykindError as exc:
-        raise CommandError(f"failed to remove node {go_quote(node)}", exc) from exc
+        ),
+    )
     state.info(f"Removed node {go_quote(result.name)} from cluster {go_quote(result.cluster)}")
 
 
 # ---------------------------------------------------------------------------- stop / start
+def _power(
+    name: str | None, provider: str | None, progress: str, *, stop: bool, **options: Any
+) -> None:
+    """The body of ``kind stop`` (``stop=True``) and ``kind start``; ``options`` go to the
+    manager's ``stop``/``start``."""
+    cluster = default_name(name)
+    state, manager = _start(provider, progress)
+    verb, doing, already = (
+        ("stop", "Stopping", "stopped") if stop else ("start", "Starting", "running")
+    )
+    action = manager.stop if stop else manager.start
+    result = _run(
+        state,
+        f"{doing} cluster {go_quote(cluster)} ...",
+        f"failed to {verb} cluster {go_quote(cluster)}",
+        lambda: action(cluster, **options),
+    )
+    if not result.changed:
+        state.info(f"Cluster {go_quote(cluster)} was already {already}")
+
+
 @click.command("stop", context_settings=CONTEXT_SETTINGS)
 @name_option("the cluster name (default: env KIND_CLUSTER_NAME, else kind)")
 @click.option(
@@ -201,17 +232,7 @@ def stop(name: str | None, timeout: int, provider: str | None, progress: str) ->
     Workers first, then control planes, then the load balancer. The cluster keeps its
     state; `kind start` brings it back.
     """
-    from pykind.errors import PykindError
-
-    cluster = default_name(name)
-    state, manager = _start(provider, progress)
-    state.info(f"Stopping cluster {go_quote(cluster)} ...")
-    try:
-        result = manager.stop(cluster, timeout=timeout)
-    except PykindError as exc:
-        raise CommandError(f"failed to stop cluster {go_quote(cluster)}", exc) from exc
-    if not result.changed:
-        state.info(f"Cluster {go_quote(cluster)} was already stopped")
+    _power(name, provider, progress, stop=True, timeout=timeout)
 
 
 @click.command("start", context_settings=CONTEXT_SETTINGS)
@@ -233,14 +254,4 @@ def start(name: str | None, wait: float, provider: str | None, progress: str) ->
     node. Node addresses that changed are rewritten in the nodes' Kubernetes configuration
     and the load balancer is re-pointed.
     """
-    from pykind.errors import PykindError
-
-    cluster = default_name(name)
-    state, manager = _start(provider, progress)
-    state.info(f"Starting cluster {go_quote(cluster)} ...")
-    try:
-        result = manager.start(cluster, wait=wait)
-    except PykindError as exc:
-        raise CommandError(f"failed to start cluster {go_quote(cluster)}", exc) from exc
-    if not result.changed:
-        state.info(f"Cluster {go_quote(cluster)} was already running")
+    _power(name, provider, progress, stop=False, wait=wait)

@@ -4,7 +4,9 @@ The steps come from plugins (``pykind_create_steps``; the built-in ones live in
 :mod:`pykind.cluster.steps`), sorted by phase; ``pykind_modify_create_steps`` may edit the list;
 each runs through ``pykind_run_step``. When a step fails (or the user interrupts), whatever was
 created is deleted unless ``retain`` is set, and :class:`~pykind.errors.StepError` names the
-step, with the original error chained as its ``__cause__``.
+step, with the original error chained as its ``__cause__``. The exception: a step raising
+:class:`~pykind.errors.ClusterExistsError` (the provider found the name taken while creating
+containers, i.e. a concurrent create won the race) deletes nothing and re-raises it.
 """
 
 from __future__ import annotations
@@ -174,6 +176,16 @@ def _cleanup(pm: PykindPluginManager, ctx: StepContext, error: BaseException) ->
             error.args = (f"{error.args[0]}\n({note})",)
 
 
+def _lost_name(exc: BaseException) -> ClusterExistsError | None:
+    """The ClusterExistsError a step (provisioning) raised when another run claimed the
+    cluster's name between :func:`ensure_absent` and the creation of its containers."""
+    if isinstance(exc, ClusterExistsError):
+        return exc
+    if isinstance(exc, StepError) and isinstance(exc.__cause__, ClusterExistsError):
+        return exc.__cause__
+    return None
+
+
 def run_steps(pm: PykindPluginManager, ctx: StepContext, steps: list[CreateStep]) -> None:
     """Run ``steps`` in order through ``pykind_run_step``; StepError on the first failure."""
     for step in steps:
@@ -234,6 +246,10 @@ def create_cluster(
     try:
         run_steps(pm, ctx, steps)
     except BaseException as exc:
+        lost = _lost_name(exc)
+        if lost is not None:
+            # another run holds the name: everything carrying it is theirs, delete nothing
+            raise lost from None
         if not retain:
             _cleanup(pm, ctx, exc)
         raise

@@ -81,6 +81,8 @@ class ClusterManager:
         """Create a cluster. ``config`` is a model, a config file path, or None (one
         control plane); ``name`` and ``image`` override the config's, as upstream."""
         cfg, config_dir, warnings = self._load(config, name=name, image=image)
+        for warning in warnings:  # now, not only after success (an exposed API server)
+            self.status.info(f"WARNING: {warning}")
         result = create_cluster(
             self.plugin_manager,
             self.provider,

@@ -81,10 +81,14 @@ def _check_api_server(net: Networking) -> list[str]:
     ip = v.parse_ip(address)
     if ip.is_loopback:
         return []
+    # upstream's wording (its configuration guide): kind itself never warns at run time
     return [
         f"networking.apiServerAddress is {address}, not a loopback address: the API server "
-        "will be reachable from other machines. Keep the default (127.0.0.1 or ::1) unless "
-        "you need remote access."
+        "will be reachable from other machines. It is strongly recommended that you keep "
+        "this the default (127.0.0.1) for security reasons. You should really think thrice "
+        "before exposing your kind cluster publicly! kind does not ship with state of the art "
+        "security or any update strategy (other than disposing your cluster and creating a new "
+        "one)! We strongly discourage exposing kind to anything other than loopback."
     ]
 
 

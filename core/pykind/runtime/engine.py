@@ -19,13 +19,14 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
 from pykind.config.models import ClusterConfig, IPFamily, MountPropagation
 from pykind.errors import (
+    ClusterExistsError,
     ClusterNotFoundError,
     ConfigError,
     NodeCommandError,
@@ -33,7 +34,7 @@ from pykind.errors import (
     ProviderUnavailableError,
     PykindError,
 )
-from pykind.runtime.engine_exec import exec_stream
+from pykind.runtime.engine_exec import CHUNK, exec_stream
 from pykind.runtime.engine_logs import follow_log_until
 from pykind.runtime.engine_net import free_port, join_host_port, network_lock
 from pykind.runtime.labels import CLUSTER_LABEL, ROLE_LABEL
@@ -71,6 +72,12 @@ _PROPAGATION = {
     MountPropagation.HOST_TO_CONTAINER: "rslave",
     MountPropagation.BIDIRECTIONAL: "rshared",
 }
+
+
+def error_text(exc: BaseException) -> str:
+    """An SDK exception's message: its ``explanation`` (the engine's own words) if it has one."""
+    text = getattr(exc, "explanation", None) or str(exc)
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
 
 
 # ---------------------------------------------------------------- the engine-neutral plan
@@ -147,6 +154,13 @@ def resolve_mounts(plan: ProvisionPlan) -> dict[str, tuple[BindMount, ...]]:
                 raise ConfigError(
                     f"host path {str(host)!r} does not exist", field=_mount_field(plan, spec, i)
                 )
+            # a bind is "source:target[:options]" to the engine: a colon would be misread
+            for path, name in ((str(host), "hostPath"), (mount.container_path, "containerPath")):
+                if ":" in path:
+                    raise ConfigError(
+                        f"{path!r} contains ':', which the container engine cannot mount",
+                        field=_mount_field(plan, spec, i).rsplit(".", 1)[0] + f".{name}",
+                    )
             opts = []
             if mount.read_only:
                 opts.append("ro")
@@ -158,6 +172,28 @@ def resolve_mounts(plan: ProvisionPlan) -> dict[str, tuple[BindMount, ...]]:
             binds.append(BindMount(str(host), mount.container_path, tuple(opts)))
         out[spec.name] = tuple(binds)
     return out
+
+
+def _claim_request(cluster: str, requests: Sequence[ContainerRequest]) -> ContainerRequest:
+    """The container that claims the cluster's name: the first control plane (every plan of
+    a cluster name has ``<name>-control-plane``), else the first container."""
+    first = f"{cluster}-{ROLE_CONTROL_PLANE}"
+    return next((r for r in requests if r.name == first), requests[0])
+
+
+def _wait_uninterrupted(futures: Sequence[Future[None]]) -> ClusterExistsError | None:
+    """Wait for ``futures`` even through further interrupts; the ClusterExistsError one of
+    them raised, if any."""
+    while True:
+        try:
+            wait(futures)
+            break
+        except KeyboardInterrupt:
+            continue
+    for future in futures:
+        if not future.cancelled() and isinstance(future.exception(), ClusterExistsError):
+            return future.exception()  # type: ignore[return-value]
+    return None
 
 
 def _loopback(family: IPFamily) -> str:
@@ -250,6 +286,8 @@ class EngineProvider:
         self._client: Any = None
         self._client_lock = threading.Lock()
         self._info: ProviderInfo | None = None
+        #: Set when an interrupted provisioning stops waiting for nodes to boot.
+        self._aborting = threading.Event()
         self._engine_info_cache: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
@@ -278,6 +316,12 @@ class EngineProvider:
 
     def _is_not_found(self, exc: BaseException) -> bool:
         raise NotImplementedError
+
+    def _is_name_conflict(self, exc: BaseException) -> bool:
+        """Whether ``exc`` says a container of the requested name exists (HTTP 409)."""
+        response = getattr(exc, "response", None)
+        code = getattr(exc, "status_code", None) or getattr(response, "status_code", None)
+        return code == 409 and "already in use" in str(exc)
 
     def _ensure_network(self, name: str) -> None:
         """Create network ``name`` unless it exists (called under the network lock)."""
@@ -324,6 +368,14 @@ class EngineProvider:
 
     def save_images(self, images: Sequence[str]) -> Iterator[bytes]:
         raise NotImplementedError
+
+    def _stream(self, response: Any) -> Iterator[bytes]:
+        """The body of a streamed HTTP ``response`` in chunks; the response is closed after."""
+        try:
+            with self._call("streaming saved images"):
+                yield from response.iter_content(chunk_size=CHUNK)
+        finally:
+            response.close()
 
     # ------------------------------------------------------------ client and errors
     @property
@@ -398,6 +450,7 @@ class EngineProvider:
 
     # ------------------------------------------------------------ provisioning
     def provision(self, plan: ProvisionPlan, status: Status = NULL_STATUS) -> None:
+        self._aborting.clear()
         mounts = resolve_mounts(plan)
         network = self.network_name()
         if not self._network and os.environ.get(self.network_env) == network:
@@ -411,7 +464,16 @@ class EngineProvider:
         nodes = sum(1 for n in plan.nodes if n.role != ROLE_LOAD_BALANCER)
         with step(status, "Preparing nodes " + "📦 " * nodes):
             requests = self.plan_containers(plan, network, mounts)
-            self._run_parallel([functools.partial(self._create_node, r) for r in requests])
+            # The first control plane's name is the cluster's claim: the engine creates at
+            # most one container of a name, so of two runs creating the same cluster at once
+            # exactly one gets it; the other stops before creating anything and must not
+            # clean up (ClusterExistsError), since everything there is the winner's.
+            claim = _claim_request(plan.cluster, requests)
+            self._run_parallel([functools.partial(self._claim, plan.cluster, claim)])
+            tasks = [functools.partial(self._create_node, r) for r in requests if r is not claim]
+            if claim.wait_for_boot:
+                tasks.insert(0, functools.partial(self.wait_for_boot, claim.name))
+            self._run_parallel(tasks)
 
     def _prefetch_info(self) -> None:
         """Read the engine facts ahead (``docker info`` is slow); a failure is left for the
@@ -461,41 +523,25 @@ class EngineProvider:
                 # behind a load balancer, control planes publish on loopback, random port
                 local = _loopback(family)
                 ports.append(PortBinding(local, free_port(local), API_SERVER_INTERNAL_PORT))
-            if spec.role == ROLE_LOAD_BALANCER:
-                requests.append(
-                    ContainerRequest(
-                        name=spec.name,
-                        role=spec.role,
-                        image=spec.image,
-                        network=network,
-                        labels=labels,
-                        env=dict(env),
-                        ports=tuple(ports),
-                        binds=common_binds,
-                        sysctls=sysctls,
-                        devices=devices,
-                        node=False,
-                        wait_for_boot=False,
-                    )
-                )
-                continue
+            is_node = spec.role != ROLE_LOAD_BALANCER
             node_env = dict(env)
-            if snapshotter is not None:
-                node_env["KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER"] = snapshotter
-            if spec.role == ROLE_CONTROL_PLANE:
-                node_env["KUBECONFIG"] = "/etc/kubernetes/admin.conf"
-            for pm in spec.config.extra_port_mappings if spec.config else ():
-                listen = pm.listen_address
-                if "listen_address" not in pm.model_fields_set and family == IPFamily.IPV6:
-                    listen = "::"
-                host_port = pm.host_port or free_port(listen)
-                ports.append(
-                    PortBinding(listen, host_port, pm.container_port, pm.protocol.value.lower())
-                )
             binds = list(common_binds)
-            if os.path.isdir("/lib/modules"):
-                binds.append(BindMount("/lib/modules", "/lib/modules", ("ro",)))
-            binds.extend(mounts.get(spec.name, ()))
+            if is_node:
+                if snapshotter is not None:
+                    node_env["KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER"] = snapshotter
+                if spec.role == ROLE_CONTROL_PLANE:
+                    node_env["KUBECONFIG"] = "/etc/kubernetes/admin.conf"
+                for pm in spec.config.extra_port_mappings if spec.config else ():
+                    listen = pm.listen_address
+                    if "listen_address" not in pm.model_fields_set and family == IPFamily.IPV6:
+                        listen = "::"
+                    host_port = pm.host_port or free_port(listen)
+                    ports.append(
+                        PortBinding(listen, host_port, pm.container_port, pm.protocol.value.lower())
+                    )
+                if os.path.isdir("/lib/modules"):
+                    binds.append(BindMount("/lib/modules", "/lib/modules", ("ro",)))
+                binds.extend(mounts.get(spec.name, ()))
             requests.append(
                 ContainerRequest(
                     name=spec.name,
@@ -508,6 +554,8 @@ class EngineProvider:
                     binds=tuple(binds),
                     sysctls=sysctls,
                     devices=devices,
+                    node=is_node,
+                    wait_for_boot=is_node,
                 )
             )
         return requests
@@ -536,19 +584,52 @@ class EngineProvider:
         envs["NO_PROXY"] = envs["no_proxy"] = joined
         return envs
 
+    def _claim(self, cluster: str, request: ContainerRequest) -> None:
+        """Create (and start) ``request``'s container; ClusterExistsError when the engine
+        already has a container of that name."""
+        with self._call(f"creating node {request.name}"):
+            try:
+                self._create_container(request)
+            except Exception as exc:
+                if not self._is_name_conflict(exc):
+                    raise
+                if request.name == f"{cluster}-{ROLE_CONTROL_PLANE}":
+                    message = f'node(s) already exist for a cluster with the name "{cluster}"'
+                else:  # adding a node to an existing cluster
+                    message = f'a container named "{request.name}" already exists'
+                raise ClusterExistsError(message) from exc
+
     def _create_node(self, request: ContainerRequest) -> None:
         with self._call(f"creating node {request.name}"):
             self._create_container(request)
         if request.wait_for_boot:
             self.wait_for_boot(request.name)
 
-    @staticmethod
-    def _run_parallel(tasks: Sequence[Callable[[], None]]) -> None:
-        """Run ``tasks`` concurrently, wait for all, raise the first failure (in task order)."""
+    def _run_parallel(self, tasks: Sequence[Callable[[], None]]) -> None:
+        """Run ``tasks`` concurrently, wait for all, raise the first failure (in task order).
+
+        When the caller is interrupted (Ctrl-C, SIGTERM) while waiting, tasks not started
+        are cancelled, boot waits stop, and the running ones (an engine request each) are
+        waited for before the interrupt goes on: the cleanup that follows then sees every
+        container that was created. A task that found the cluster name taken
+        (ClusterExistsError) wins over the interrupt, so that cleanup removes nothing.
+        """
         if not tasks:
             return
-        with ThreadPoolExecutor(max_workers=len(tasks), thread_name_prefix="pykind") as pool:
-            futures = [pool.submit(task) for task in tasks]
+        pool = ThreadPoolExecutor(max_workers=len(tasks), thread_name_prefix="pykind")
+        futures = [pool.submit(task) for task in tasks]
+        try:
+            wait(futures)
+        except BaseException:
+            self._aborting.set()
+            for future in futures:
+                future.cancel()
+            lost = _wait_uninterrupted(futures)
+            if lost is not None:
+                raise lost from None
+            raise
+        finally:
+            pool.shutdown(wait=False)
         for future in futures:
             exc = future.exception()
             if exc is not None:
@@ -576,14 +657,16 @@ class EngineProvider:
             if time.monotonic() >= deadline:
                 reason = f"systemd did not reach the multi-user target within {timeout:g}s"
                 raise self._boot_error(name, reason, logs)
-            time.sleep(0.5)
+            if self._aborting.wait(0.5):
+                raise ProviderError(f"interrupted while waiting for node {name!r} to boot")
 
     def _follow_boot_log(self, name: str, deadline: float) -> bool:
         """Follow the node's log (``logs -f``, like upstream) until the boot line shows, so the
         boot is seen at once rather than at the next poll. False when the stream ends first or
         cannot be had; :meth:`wait_for_boot` then polls, which also explains failures."""
         try:
-            return bool(follow_log_until(self.endpoint, name, BOOT_PATTERN, deadline))
+            found = follow_log_until(self.endpoint, name, BOOT_PATTERN, deadline, self._aborting)
+            return bool(found)
         except Exception as exc:
             log.debug("following the log of %s failed, polling instead: %s", name, exc)
             return False

@@ -8,6 +8,7 @@ endpoints (written by hand, like exec); other transports return None and callers
 from __future__ import annotations
 
 import re
+import threading
 import time
 from urllib.parse import quote
 
@@ -15,15 +16,22 @@ from pykind.runtime.engine_exec import _plain_socket
 
 #: Bytes kept from earlier reads so a line split across reads still matches.
 _KEEP = 4096
+#: Longest wait for data before ``stop`` is looked at again.
+_TICK = 0.5
 
 
 def follow_log_until(
-    endpoint: str, container: str, pattern: re.Pattern[bytes], deadline: float
+    endpoint: str,
+    container: str,
+    pattern: re.Pattern[bytes],
+    deadline: float,
+    stop: threading.Event | None = None,
 ) -> bool | None:
     """True once ``pattern`` appears in the container's log (stdout and stderr, from the
-    start); False when the log ends first (the container stopped), the engine refuses or
-    ``deadline`` (a ``time.monotonic()`` value) passes; None when ``endpoint`` is a transport
-    this cannot stream from. OSError when the engine cannot be reached."""
+    start); False when the log ends first (the container stopped), the engine refuses,
+    ``deadline`` (a ``time.monotonic()`` value) passes or ``stop`` is set; None when
+    ``endpoint`` is a transport this cannot stream from. OSError when the engine cannot be
+    reached."""
     sock = _plain_socket(endpoint)
     if sock is None:
         return None
@@ -35,13 +43,13 @@ def follow_log_until(
         head_done = False
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or (stop is not None and stop.is_set()):
                 return False
-            sock.settimeout(remaining)
+            sock.settimeout(min(remaining, _TICK))
             try:
                 data = sock.recv(65536)
             except TimeoutError:
-                return False
+                continue
             if not data:
                 return False
             buffer += data

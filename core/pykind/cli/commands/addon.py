@@ -6,6 +6,7 @@ Listing and showing use the plugin manager; installing and removing call
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -14,7 +15,13 @@ from pykind.cli.commands.create import parse_addon
 from pykind.cli.errors import CommandError
 from pykind.cli.formats import format_table, go_quote, to_json
 from pykind.cli.group import KindGroup
-from pykind.cli.options import CONTEXT_SETTINGS, global_options, name_option, provider_option
+from pykind.cli.options import (
+    CONTEXT_SETTINGS,
+    F,
+    global_options,
+    name_option,
+    provider_option,
+)
 from pykind.cli.state import AppState, default_name, get_state
 
 _output = click.option(
@@ -112,23 +119,51 @@ def _set_options(_: click.Context, __: click.Parameter, value: tuple[str, ...]) 
     return options
 
 
+def _change_options(set_help: str) -> Callable[[F], F]:
+    """The arguments and options ``install`` and ``remove`` share; ``set_help`` documents
+    their repeatable ``--set KEY=VALUE``."""
+
+    def decorate(func: F) -> F:
+        for decorator in reversed(
+            (
+                click.argument("addon_spec", metavar="NAME[:K=V,...]"),
+                name_option(),
+                click.option(
+                    "--set",
+                    "set_options",
+                    multiple=True,
+                    metavar="KEY=VALUE",
+                    callback=_set_options,
+                    help=set_help,
+                ),
+                provider_option,
+                global_options,
+            )
+        ):
+            func = decorator(func)
+        return func
+
+    return decorate
+
+
 @addon.command("install", context_settings=CONTEXT_SETTINGS)
-@click.argument("addon_spec", metavar="NAME[:K=V,...]")
-@name_option()
-@click.option(
-    "--set",
-    "set_options",
-    multiple=True,
-    metavar="KEY=VALUE",
-    callback=_set_options,
-    help="an add-on option (repeatable); `kind addon show NAME` lists them",
-)
-@provider_option
-@global_options
+@_change_options("an add-on option (repeatable); `kind addon show NAME` lists them")
 def addon_install(
     addon_spec: str, name: str | None, set_options: dict[str, str], provider: str | None
 ) -> None:
     """Installs an add-on into an existing cluster"""
+    _change(addon_spec, name, set_options, provider, remove=False)
+
+
+def _change(
+    addon_spec: str,
+    name: str | None,
+    set_options: dict[str, str],
+    provider: str | None,
+    *,
+    remove: bool,
+) -> None:
+    """The body of ``addon install`` (``remove=False``) and ``addon remove``."""
     from pykind.errors import PykindError
 
     state = get_state()
@@ -139,14 +174,17 @@ def addon_install(
     manager = state.manager(provider)
     from pykind import addons as api
 
+    action = api.remove_addon if remove else api.install_addon
     try:
-        warnings = api.install_addon(
+        warnings = action(
             manager, cluster, addon_name, options, pm=state.plugin_manager(), status=state.status
         )
     except PykindError as exc:
-        raise CommandError(f"failed to install add-on {go_quote(addon_name)}", exc) from exc
+        verb = "remove" if remove else "install"
+        raise CommandError(f"failed to {verb} add-on {go_quote(addon_name)}", exc) from exc
     _finish(state, warnings)
-    state.info(f"Add-on {go_quote(addon_name)} installed in cluster {go_quote(cluster)}.")
+    done = "removed from" if remove else "installed in"
+    state.info(f"Add-on {go_quote(addon_name)} {done} cluster {go_quote(cluster)}.")
 
 
 def _finish(state: AppState, warnings: Any) -> None:
@@ -159,37 +197,9 @@ def _finish(state: AppState, warnings: Any) -> None:
 
 
 @addon.command("remove", context_settings=CONTEXT_SETTINGS)
-@click.argument("addon_spec", metavar="NAME[:K=V,...]")
-@name_option()
-@click.option(
-    "--set",
-    "set_options",
-    multiple=True,
-    metavar="KEY=VALUE",
-    callback=_set_options,
-    help="an option the add-on was installed with (repeatable)",
-)
-@provider_option
-@global_options
+@_change_options("an option the add-on was installed with (repeatable)")
 def addon_remove(
     addon_spec: str, name: str | None, set_options: dict[str, str], provider: str | None
 ) -> None:
     """Removes an add-on from a cluster (give the options it was installed with)"""
-    from pykind.errors import PykindError
-
-    state = get_state()
-    state.setup()
-    addon_name, options = parse_addon(addon_spec)
-    options.update(set_options)
-    cluster = default_name(name)
-    manager = state.manager(provider)
-    from pykind import addons as api
-
-    try:
-        warnings = api.remove_addon(
-            manager, cluster, addon_name, options, pm=state.plugin_manager(), status=state.status
-        )
-    except PykindError as exc:
-        raise CommandError(f"failed to remove add-on {go_quote(addon_name)}", exc) from exc
-    _finish(state, warnings)
-    state.info(f"Add-on {go_quote(addon_name)} removed from cluster {go_quote(cluster)}.")
+    _change(addon_spec, name, set_options, provider, remove=True)

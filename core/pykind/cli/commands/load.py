@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pykind.cli.group import KindGroup
 from pykind.cli.options import (
     CONTEXT_SETTINGS,
+    F,
     global_options,
     name_option,
     nodes_option,
     provider_option,
 )
 from pykind.cli.state import default_name, get_state
+
+if TYPE_CHECKING:
+    from pykind.cluster.manager import ClusterManager
 
 
 @click.group(cls=KindGroup, context_settings=CONTEXT_SETTINGS)
@@ -23,12 +28,25 @@ def load() -> None:
     """Loads images into nodes"""
 
 
+def _target_options(func: F) -> F:
+    """``--name``, ``--nodes``, ``--provider`` and the global options of every load command."""
+    for decorator in (global_options, provider_option, nodes_option, name_option()):
+        func = decorator(func)
+    return func
+
+
+def _manager(items: tuple[str, ...], provider: str | None, missing: str) -> ClusterManager:
+    """Set up the command; a usage error (``missing``) without ``items``, else the manager."""
+    state = get_state()
+    state.setup()
+    if not items:
+        raise click.UsageError(missing)
+    return state.manager(provider)
+
+
 @load.command("docker-image", context_settings=CONTEXT_SETTINGS)
 @click.argument("images", nargs=-1, metavar="<IMAGE> [IMAGE...]")
-@name_option()
-@nodes_option
-@provider_option
-@global_options
+@_target_options
 def load_docker_image(
     images: tuple[str, ...], name: str | None, nodes: list[str], provider: str | None
 ) -> None:
@@ -36,21 +54,14 @@ def load_docker_image(
 
     Loads docker images from host into all or specified nodes by name.
     """
-    state = get_state()
-    state.setup()
-    if not images:
-        raise click.UsageError("a list of image names is required")
+    manager = _manager(images, provider, "a list of image names is required")
     images = tuple(dict.fromkeys(images))  # upstream drops duplicates
-    manager = state.manager(provider)
     manager.load_images(list(images), name=default_name(name), nodes=nodes or None)
 
 
 @load.command("image-archive", context_settings=CONTEXT_SETTINGS)
 @click.argument("archives", nargs=-1, metavar="<IMAGE.tar> [IMAGE.tar...]")
-@name_option()
-@nodes_option
-@provider_option
-@global_options
+@_target_options
 def load_image_archive(
     archives: tuple[str, ...], name: str | None, nodes: list[str], provider: str | None
 ) -> None:
@@ -58,21 +69,14 @@ def load_image_archive(
 
     Loads docker image from archive into all or specified nodes by name.
     """
-    state = get_state()
-    state.setup()
-    if not archives:
-        raise click.UsageError("name of image archive is required")
-    manager = state.manager(provider)
+    manager = _manager(archives, provider, "name of image archive is required")
     paths = [Path(a) for a in archives]
     manager.load_archives(paths, name=default_name(name), nodes=nodes or None)
 
 
 @load.command("image", context_settings=CONTEXT_SETTINGS)
 @click.argument("images", nargs=-1, metavar="<IMAGE|ARCHIVE> [...]")
-@name_option()
-@nodes_option
-@provider_option
-@global_options
+@_target_options
 def load_image(
     images: tuple[str, ...], name: str | None, nodes: list[str], provider: str | None
 ) -> None:
@@ -82,11 +86,7 @@ def load_image(
     archive (`docker save` / `podman save` output). Images already present on a node
     are skipped.
     """
-    state = get_state()
-    state.setup()
-    if not images:
-        raise click.UsageError("a list of images or image archives is required")
-    manager = state.manager(provider)
+    manager = _manager(images, provider, "a list of images or image archives is required")
     cluster = default_name(name)
     load_any = getattr(manager, "load_any", None)
     if callable(load_any):  # the library resolves each reference (other engines, files)
